@@ -1,0 +1,3 @@
+from amprealize_tui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Sub-commands of the amprealize-tui CLI, one module each."""

@@ -1,0 +1,1 @@
+"""Core services. Nothing below this package imports Textual (a test enforces it)."""

@@ -1,0 +1,1 @@
+"""Textual user interface: talks to core services only."""
