@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.loopback_server"]
+
 _ENV_VARS = (
     "AMPREALIZE_HOME",
     "AMPREALIZE_CHAT_ROUTE_MODE",
