@@ -7,7 +7,7 @@ as the key is handed over, so no widget keeps it afterwards.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar, Literal, Protocol, TypeVar
+from typing import ClassVar, Literal, TypeVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -16,7 +16,11 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from amprealize_tui.tui.widgets.key_table import KeyRecordLike, describe_record
+from amprealize_tui.core.credentials.records import KeyRecordView
+from amprealize_tui.core.credentials.vault import CredentialVault
+from amprealize_tui.core.credentials.vault_errors import VaultError
+from amprealize_tui.core.providers.models import provider_label
+from amprealize_tui.tui.widgets.key_table import describe_record
 
 DEFAULT_PROVIDER = "nvidia"
 KEY_PLACEHOLDERS = {"nvidia": "nvapi-...", "openai": "sk-...", "anthropic": "sk-ant-..."}
@@ -24,24 +28,8 @@ SCOPE_OPTIONS = (("Personal (user)", "user"), ("Project", "project"), ("Organisa
 
 ReenableChoice = Literal["replaced", "verify"]
 
-# What a refused vault write raises: validation (ValueError subclasses) or storage problems.
-VAULT_ERRORS: tuple[type[Exception], ...] = (ValueError, OSError)
-
-
-class KeyVault(Protocol):
-    """The part of the credential vault the dialogs write through."""
-
-    def save(
-        self,
-        provider: str,
-        key: str,
-        *,
-        scope: str = "user",
-        scope_id: str | None = None,
-        name: str | None = None,
-    ) -> KeyRecordLike: ...
-
-    def enable_with_new_key(self, record_id: str, key: str) -> KeyRecordLike: ...
+# What a refused vault operation raises: its own errors (bad input, keyring) or the disk's.
+VAULT_ERRORS: tuple[type[Exception], ...] = (VaultError, OSError)
 
 
 def key_placeholder(provider: str) -> str:
@@ -88,11 +76,11 @@ class _KeyDialog(ModalScreen[ResultT]):
         self.dismiss(None)
 
 
-class AddKeyScreen(_KeyDialog[KeyRecordLike | None]):
+class AddKeyScreen(_KeyDialog[KeyRecordView | None]):
     """Add (or replace) a key. Dismisses with the saved record, or None when cancelled."""
 
     def __init__(
-        self, vault: KeyVault, providers: Sequence[str], *, default_org_id: str | None = None
+        self, vault: CredentialVault, providers: Sequence[str], *, default_org_id: str | None = None
     ) -> None:
         super().__init__(id="add-key-screen", classes="key-dialog-screen")
         self._vault = vault
@@ -105,7 +93,7 @@ class AddKeyScreen(_KeyDialog[KeyRecordLike | None]):
             yield Label("Add an API key", classes="key-dialog-title")
             yield Label("Provider", classes="key-dialog-label")
             yield Select(
-                [(p, p) for p in self._providers],
+                [(provider_label(p), p) for p in self._providers],
                 value=DEFAULT_PROVIDER,
                 allow_blank=False,
                 id="add-key-provider",
@@ -194,7 +182,7 @@ class ReenableKeyScreen(_KeyDialog[ReenableChoice | None]):
     cannot be decrypted, so only a new key can re-enable it.
     """
 
-    def __init__(self, vault: KeyVault, record: KeyRecordLike) -> None:
+    def __init__(self, vault: CredentialVault, record: KeyRecordView) -> None:
         super().__init__(id="reenable-key-screen", classes="key-dialog-screen")
         self._vault = vault
         self._record = record
@@ -205,11 +193,11 @@ class ReenableKeyScreen(_KeyDialog[ReenableChoice | None]):
             yield Label("Re-enable an API key", classes="key-dialog-title")
             yield Static(describe_record(self._record), classes="key-dialog-text", markup=False)
             hint = (
-                "This key cannot be decrypted (the keyring's data key changed). Enter a new key."
+                f"This key is locked: {self._record.locked_reason}. Enter a new key."
                 if locked
                 else "Enter a new key, or verify the stored one with the provider."
             )
-            yield Static(hint, classes="key-dialog-text")
+            yield Static(hint, classes="key-dialog-text", markup=False)
             yield self.key_input(self._record.provider)
             yield self.error_line()
             with Horizontal(classes="key-dialog-buttons"):
@@ -253,7 +241,7 @@ class DeleteKeyScreen(ModalScreen[bool]):
         Binding("escape", "cancel", "Cancel", id="delete_key.cancel")
     ]
 
-    def __init__(self, record: KeyRecordLike) -> None:
+    def __init__(self, record: KeyRecordView) -> None:
         super().__init__(id="delete-key-screen", classes="key-dialog-screen")
         self._record = record
 

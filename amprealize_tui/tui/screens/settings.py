@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Header, Static
 
+from amprealize_tui.core.credentials.records import KeyRecordView
 from amprealize_tui.tui.screens.add_key import (
     VAULT_ERRORS,
     AddKeyScreen,
@@ -26,7 +27,7 @@ from amprealize_tui.tui.screens.add_key import (
     ReenableChoice,
     ReenableKeyScreen,
 )
-from amprealize_tui.tui.widgets.key_table import KeyRecordLike, KeyTable, describe_record
+from amprealize_tui.tui.widgets.key_table import KeyTable, describe_record
 
 if TYPE_CHECKING:
     from amprealize_tui.core.services import Services
@@ -75,7 +76,6 @@ class SettingsScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self._show_keyring_status()
         self._reload()
         self._unsubscribe = self._services.vault.subscribe(
             lambda _change: self.post_message(self.KeysChanged())
@@ -90,7 +90,7 @@ class SettingsScreen(Screen[None]):
     # -- state -------------------------------------------------------------------------------
 
     @property
-    def selected(self) -> KeyRecordLike | None:
+    def selected(self) -> KeyRecordView | None:
         return self.query_one(KeyTable).selected_record
 
     def _keyring_kind(self) -> str:
@@ -104,7 +104,14 @@ class SettingsScreen(Screen[None]):
         line.set_classes(f"keyring-{status.kind}")
 
     def _reload(self) -> None:
-        records = self._services.vault.list_records()
+        self._show_keyring_status()
+        try:
+            records = self._services.vault.list_records()
+        except VAULT_ERRORS as exc:
+            self.query_one("#keys-empty", Static).display = False
+            self.query_one(KeyTable).display = False
+            self.set_status(f"Cannot read the saved keys: {exc}", severity="error")
+            return
         table = self.query_one(KeyTable)
         table.show_records(records)
         table.display = bool(records)
@@ -179,13 +186,13 @@ class SettingsScreen(Screen[None]):
             self.set_status(message, severity="error")
             self.notify(message, title="No usable keyring", severity="error")
             return
-        providers = sorted({model.provider for model in self._services.catalog.all()})
+        providers = self._services.catalog.providers()
         dialog = AddKeyScreen(
             self._services.vault, providers, default_org_id=self._services.settings.org_id
         )
         self.app.push_screen(dialog, self._after_add)
 
-    def _after_add(self, record: KeyRecordLike | None) -> None:
+    def _after_add(self, record: KeyRecordView | None) -> None:
         if record is None:
             return
         self.set_status(
@@ -205,7 +212,7 @@ class SettingsScreen(Screen[None]):
             DeleteKeyScreen(record), lambda confirmed: self._after_delete(record, confirmed)
         )
 
-    def _after_delete(self, record: KeyRecordLike, confirmed: bool | None) -> None:
+    def _after_delete(self, record: KeyRecordView, confirmed: bool | None) -> None:
         if not confirmed:
             return
         try:
@@ -224,7 +231,7 @@ class SettingsScreen(Screen[None]):
             lambda choice: self._after_reenable(record, choice),
         )
 
-    def _after_reenable(self, record: KeyRecordLike, choice: ReenableChoice | None) -> None:
+    def _after_reenable(self, record: KeyRecordView, choice: ReenableChoice | None) -> None:
         if choice == "replaced":
             self.set_status(
                 f"Re-enabled {describe_record(record)} with a new key.", severity="success"
@@ -238,7 +245,7 @@ class SettingsScreen(Screen[None]):
             self.verify(record)
 
     @work(exclusive=True, group="verify-key")
-    async def verify(self, record: KeyRecordLike) -> None:
+    async def verify(self, record: KeyRecordView) -> None:
         """Check the stored key with a 1-token completion (re-enables it when valid)."""
         self.set_status(f"Verifying {describe_record(record)}…")
         try:

@@ -7,29 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
 
 from rich.text import Text
 from textual.widgets import DataTable
 
+from amprealize_tui.core.credentials.records import KeyRecordView
+
 COLUMNS = ("Provider", "Scope", "Name", "Key", "Status", "Added", "Last used")
 
 _STATUS_STYLES = {"active": "bold green", "disabled": "bold yellow", "locked": "bold red"}
-
-
-class KeyRecordLike(Protocol):
-    """What the table reads from the vault's KeyRecordView (no secret in it)."""
-
-    id: str
-    scope: str
-    scope_id: str | None
-    provider: str
-    name: str | None
-    masked: str
-    status: str
-    disabled_reason: str | None
-    created_at: datetime | None
-    last_used_at: datetime | None
 
 
 def format_time(value: datetime | None) -> str:
@@ -39,12 +25,13 @@ def format_time(value: datetime | None) -> str:
     return value.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
-def scope_label(record: KeyRecordLike) -> str:
+def scope_label(record: KeyRecordView) -> str:
+    """ "user" for personal keys (their scope id is the user), else e.g. "project:alpha"."""
     scope = str(record.scope)
-    return f"{scope}:{record.scope_id}" if record.scope_id else scope
+    return scope if scope == "user" else f"{scope}:{record.scope_id}"
 
 
-def status_label(record: KeyRecordLike) -> str:
+def status_label(record: KeyRecordView) -> str:
     """Active, Disabled (with its reason in words), or Locked (cannot be decrypted)."""
     status = str(record.status)
     if status == "disabled" and record.disabled_reason:
@@ -54,7 +41,7 @@ def status_label(record: KeyRecordLike) -> str:
     return status.capitalize()
 
 
-def describe_record(record: KeyRecordLike) -> str:
+def describe_record(record: KeyRecordView) -> str:
     """How dialogs name a key: provider/scope/name and its masked prefix."""
     name = f" “{record.name}”" if record.name else ""
     return f"{record.provider}/{scope_label(record)}{name} ({record.masked})"
@@ -65,12 +52,12 @@ class KeyTable(DataTable[Text]):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
-        self._records: dict[str, KeyRecordLike] = {}
+        self._records: dict[str, KeyRecordView] = {}
 
     def on_mount(self) -> None:
         self.add_columns(*COLUMNS)
 
-    def show_records(self, records: Sequence[KeyRecordLike]) -> None:
+    def show_records(self, records: Sequence[KeyRecordView]) -> None:
         """Replace the rows, keeping the cursor on the same record when it still exists."""
         previous = self.selected_record
         self.clear()
@@ -81,14 +68,14 @@ class KeyTable(DataTable[Text]):
             self.move_cursor(row=self.get_row_index(previous.id))
 
     @property
-    def selected_record(self) -> KeyRecordLike | None:
+    def selected_record(self) -> KeyRecordView | None:
         if not self._records or self.row_count == 0:
             return None
         row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
         return self._records.get(str(row_key.value))
 
 
-def _cells(record: KeyRecordLike) -> tuple[Text, ...]:
+def _cells(record: KeyRecordView) -> tuple[Text, ...]:
     status = str(record.status)
     return (
         Text(record.provider),
