@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-
-from amprealize_tui.core.config import ConfigError, load_settings
-
 
 def run_app() -> int:
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        print(f"amprealize-tui: {exc}", file=sys.stderr)
-        return 1
+    """Run the app; exit status 1 when it could only show the start-up error screen."""
     from amprealize_tui.tui.factory import build_app
 
-    build_app(settings).run()
-    return 0
+    app = build_app()
+    app.run()
+    return 1 if app.startup_error else 0

@@ -1,0 +1,38 @@
+"""The conversation list (sidebar): newest first, the open one highlighted."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from textual.binding import Binding, BindingType
+from textual.content import Content
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option, OptionDoesNotExist
+
+from amprealize_tui.core.conversations.models import Conversation
+
+
+def scope_label(conversation: Conversation | None) -> str:
+    if conversation is None or not conversation.project_id:
+        return "Personal"
+    return f"Project {conversation.project_id}"
+
+
+class ConversationList(OptionList):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("delete", "app.delete_conversation", "Delete", id="conversations.delete"),
+    ]
+
+    def show(self, conversations: Sequence[Conversation], current_id: str | None) -> None:
+        self.set_options(Option(Content(c.title), id=c.id) for c in conversations)
+        self.mark_current(current_id)
+
+    def mark_current(self, current_id: str | None) -> None:
+        if current_id is None:
+            self.highlighted = None
+            return
+        try:
+            self.highlighted = self.get_option_index(current_id)
+        except OptionDoesNotExist:
+            self.highlighted = None

@@ -1,0 +1,98 @@
+"""The scrolling conversation: mounts only the newest page and asks for older ones at the top.
+
+A 5,000-message conversation must open fast, so the pane never holds more than the pages the user
+scrolled through. It stays anchored to the bottom (new tokens scroll into view) only while the
+user is at the bottom; scrolling up releases the anchor (Textual's `anchor()` does exactly that).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.css.query import NoMatches
+from textual.message import Message as TextualMessage
+from textual.widgets import Static
+
+from amprealize_tui.core.conversations.models import Message
+from amprealize_tui.tui.widgets.messages import MessageView, RenderContext, view_id
+from amprealize_tui.tui.widgets.notices import make_view
+
+EMPTY_TEXT = (
+    "Start typing below. Every reply shows how it was routed: action, risk, approval, route "
+    "source, model and which key paid for it. Try /plan, /run or /invite to see governance."
+)
+
+
+class ConversationPane(VerticalScroll):
+    class NeedOlder(TextualMessage):
+        """Scrolled to the top while older messages exist; the screen loads the next page."""
+
+        def __init__(self, before_id: str) -> None:
+            super().__init__()
+            self.before_id = before_id
+
+    def __init__(self, context: RenderContext, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.context = context
+        self.has_older = False
+        self._loading_older = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(EMPTY_TEXT, id="empty-conversation", markup=False)
+
+    @property
+    def views(self) -> list[MessageView]:
+        return list(self.query_children(MessageView))
+
+    def view(self, message_id: str) -> MessageView | None:
+        try:
+            return self.query_one(f"#{view_id(message_id)}", MessageView)
+        except NoMatches:
+            return None
+
+    async def show(self, newest_first: Sequence[Message], *, has_older: bool) -> None:
+        """Replace the content with one page (as the store returns it: newest first)."""
+        with self.app.batch_update():
+            await self.remove_children(MessageView)
+            await self.mount_all([make_view(m, self.context) for m in reversed(newest_first)])
+            self.has_older = has_older
+            self._set_empty()
+        self.anchor()
+
+    async def prepend(self, newest_first: Sequence[Message], *, has_older: bool) -> None:
+        """Mount an older page above the current one, keeping what the user sees in place."""
+        self.has_older = has_older
+        views = [make_view(m, self.context) for m in reversed(newest_first)]
+        if views:
+            from_bottom = self.max_scroll_y - self.scroll_y
+            first = self.views[0] if self.views else None
+            with self.app.batch_update():
+                await self.mount_all(views, before=first)
+            self.call_after_refresh(self._restore_offset, from_bottom)
+        else:
+            self._loading_older = False
+
+    def _restore_offset(self, from_bottom: float) -> None:
+        self.scroll_to(y=self.max_scroll_y - from_bottom, animate=False, immediate=True)
+        self._loading_older = False
+
+    async def add(self, message: Message) -> MessageView:
+        existing = self.view(message.id)
+        if existing is not None:
+            existing.update_message(message)
+            return existing
+        view = make_view(message, self.context)
+        await self.mount(view)
+        self._set_empty()
+        return view
+
+    def _set_empty(self) -> None:
+        self.query_one("#empty-conversation").display = not self.views
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if new_value <= 0 and self.has_older and not self._loading_older and self.views:
+            self._loading_older = True
+            self.post_message(self.NeedOlder(self.views[0].message.id))
