@@ -77,3 +77,15 @@ class ScreenHost(App[None]):
     def on_mount(self) -> None:
         screen: Screen[Any] = self._make_screen()
         self.push_screen(screen)
+
+
+def route_metadata(
+    mode: str, requested: str, fallback: str | None = None, model: str = "nvidia/deepseek-v4-flash"
+) -> dict[str, Any]:
+    """Audit metadata as the reply service writes it for a routed message."""
+    return {
+        "route_mode": mode,
+        "requested_mode": requested,
+        "fallback_reason": fallback,
+        "llm_model_id": model,
+    }

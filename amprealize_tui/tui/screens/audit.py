@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -29,14 +30,8 @@ POLL_SECONDS = 1.0
 COLUMNS = ("Time", "Event", "Action", "Decision", "Route mode", "Fallback", "Model")
 EMPTY_TEXT = "No audit records yet: routing decisions, approvals and key changes appear here."
 
-# Metadata keys by column; the first present wins (route records use the chat_route_* names).
-_METADATA_KEYS = {
-    "Route mode": ("chat_route_mode", "route_mode"),
-    "Fallback": ("chat_route_fallback_reason", "fallback_reason"),
-    "Model": ("llm_model_id", "model_id"),
-}
-
 FileStamp = tuple[int, int]
+_RECORD_PREFIX = re.compile(r"^record \d+(?: \(line \d+\))?: ")
 
 
 def format_timestamp(value: object) -> str:
@@ -49,34 +44,45 @@ def format_timestamp(value: object) -> str:
         return value
 
 
-def _metadata_value(metadata: Mapping[str, Any], column: str) -> str:
-    for key in _METADATA_KEYS[column]:
-        value = metadata.get(key)
-        if value not in (None, ""):
-            return str(value)
-    return "—"
+def _text(value: object) -> str:
+    return "—" if value in (None, "") else str(value)
+
+
+def route_mode_text(metadata: Mapping[str, Any]) -> str:
+    """The router that answered, with the requested mode when it differs: "llm (hybrid)"."""
+    mode, requested = metadata.get("route_mode"), metadata.get("requested_mode")
+    if mode and requested and requested != mode:
+        return f"{mode} ({requested})"
+    return _text(mode)
 
 
 def record_cells(record: Mapping[str, Any]) -> tuple[Text, ...]:
     """One table row. Every value is literal Text: audit fields may hold user-influenced text."""
     metadata = record.get("metadata")
     metadata = metadata if isinstance(metadata, Mapping) else {}
-    fallback = _metadata_value(metadata, "Fallback")
+    fallback = _text(metadata.get("fallback_reason"))
     return (
         Text(format_timestamp(record.get("timestamp"))),
-        Text(str(record.get("event_type") or "—")),
-        Text(str(record.get("action") or "—")),
-        Text(str(record.get("decision") or "—")),
-        Text(_metadata_value(metadata, "Route mode")),
+        Text(_text(record.get("event_type"))),
+        Text(_text(record.get("action"))),
+        Text(_text(record.get("decision"))),
+        Text(route_mode_text(metadata)),
         Text(fallback, style="bold yellow" if fallback != "—" else ""),
-        Text(_metadata_value(metadata, "Model")),
+        Text(_text(metadata.get("llm_model_id"))),
     )
 
 
 def chain_status_text(report: VerifyReport) -> str:
+    """Either "Chain OK: N records" (plus any notes) or "Chain BROKEN at record K: problem"."""
     if report.ok:
-        return f"Chain OK: {report.count} records"
-    return f"Chain BROKEN at record {report.first_bad_line}: {report.problem}"
+        notes = "".join(f" · Note: {note}" for note in report.notes)
+        noun = "record" if report.count == 1 else "records"
+        return f"Chain OK: {report.count} {noun}{notes}"
+    if report.first_bad_line is None:
+        return f"Chain BROKEN: {report.problem}"
+    # The log's problem text starts with its own "record K (line K): "; say the record once.
+    problem = _RECORD_PREFIX.sub("", report.problem, count=1)
+    return f"Chain BROKEN at record {report.first_bad_line}: {problem}"
 
 
 class AuditScreen(Screen[None]):

@@ -26,7 +26,7 @@ def format_time(value: datetime | None) -> str:
 
 
 def scope_label(record: KeyRecordView) -> str:
-    """ "user" for personal keys (their scope id is the user), else e.g. "project:alpha"."""
+    """Just "user" for personal keys (their scope id is the user), else e.g. "project:alpha"."""
     scope = str(record.scope)
     return scope if scope == "user" else f"{scope}:{record.scope_id}"
 

@@ -1,0 +1,143 @@
+"""Audit screen: newest records first, chain status, cheap live refresh."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Static
+
+from amprealize_tui.core.audit.checkpoint import MemoryCheckpoint
+from amprealize_tui.core.audit.log import AuditLog
+from amprealize_tui.core.audit.sink import AuditEventType
+from amprealize_tui.core.config import ensure_home, load_settings
+from amprealize_tui.tui.screens import audit as audit_screen
+from amprealize_tui.tui.screens.audit import EMPTY_TEXT, AuditScreen
+from tests.settings_helpers import FIXED_NOW, ScreenHost, route_metadata
+
+SIZE = (120, 36)
+
+
+@pytest.fixture
+def services() -> Any:
+    settings = load_settings()
+    ensure_home(settings)
+    ticks = itertools.count()
+    log = AuditLog(
+        settings.audit_path,
+        checkpoint=MemoryCheckpoint(),
+        clock=lambda: FIXED_NOW + timedelta(seconds=next(ticks)),
+    )
+    return SimpleNamespace(settings=settings, audit=log)
+
+
+def add_route_record(services: Any, action: str, **metadata: Any) -> None:
+    services.audit.record(
+        AuditEventType.POLICY_DECISION,
+        user_id="tester",
+        chat_scope="global_user_home",
+        action=action,
+        decision="allow",
+        metadata=route_metadata(**metadata),
+    )
+
+
+async def settled(pilot: Pilot[None]) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def rows(pilot: Pilot[None]) -> list[list[str]]:
+    table = pilot.app.screen.query_one("#audit-table", DataTable)
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def chain_status(pilot: Pilot[None]) -> Static:
+    return pilot.app.screen.query_one("#chain-status", Static)
+
+
+async def test_empty_log(services: Any) -> None:
+    async with ScreenHost(lambda: AuditScreen(services)).run_test(size=SIZE) as pilot:
+        await settled(pilot)
+        assert str(chain_status(pilot).render()) == "Chain OK: 0 records"
+        empty = pilot.app.screen.query_one("#audit-empty", Static)
+        assert empty.display and str(empty.render()) == EMPTY_TEXT
+
+
+async def test_records_newest_first_with_route_columns(services: Any) -> None:
+    add_route_record(
+        services, "chat.read_synthesis", mode="deterministic", requested="deterministic"
+    )
+    add_route_record(
+        services, "work_item.manage", mode="deterministic", requested="llm", fallback="llm_timeout"
+    )
+    async with ScreenHost(lambda: AuditScreen(services)).run_test(size=SIZE) as pilot:
+        await settled(pilot)
+        status = chain_status(pilot)
+        assert str(status.render()) == "Chain OK: 2 records"
+        assert status.has_class("chain-ok")
+        table_rows = rows(pilot)
+    assert table_rows == [
+        [
+            "2026-01-15 10:00:01",
+            "policy_decision",
+            "work_item.manage",
+            "allow",
+            "deterministic (llm)",
+            "llm_timeout",
+            "nvidia/deepseek-v4-flash",
+        ],
+        [
+            "2026-01-15 10:00:00",
+            "policy_decision",
+            "chat.read_synthesis",
+            "allow",
+            "deterministic",
+            "—",
+            "nvidia/deepseek-v4-flash",
+        ],
+    ]
+
+
+async def test_live_refresh_rereads_only_when_the_file_changes(
+    services: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(audit_screen, "POLL_SECONDS", 0.05)
+    reads: list[int] = []
+    tail = services.audit.tail
+    services.audit = SimpleNamespace(
+        tail=lambda n: reads.append(n) or tail(n), verify=services.audit.verify, real=services.audit
+    )
+    async with ScreenHost(lambda: AuditScreen(services)).run_test(size=SIZE) as pilot:
+        await settled(pilot)
+        await pilot.pause(0.3)  # several polls, no change
+        assert len(reads) == 1
+        add_route_record(
+            SimpleNamespace(audit=services.audit.real),
+            "agent.manage",
+            mode="llm",
+            requested="hybrid",
+        )
+        await pilot.pause(0.3)
+        await settled(pilot)
+        assert len(reads) == 2
+        assert rows(pilot)[0][2:5] == ["agent.manage", "allow", "llm (hybrid)"]
+        assert str(chain_status(pilot).render()) == "Chain OK: 1 record"
+
+
+async def test_broken_chain_is_a_warning_naming_the_record(services: Any) -> None:
+    for action in ("chat.read_synthesis", "work_item.manage", "agent.manage"):
+        add_route_record(services, action, mode="deterministic", requested="deterministic")
+    path = services.settings.audit_path
+    lines = path.read_text().splitlines(keepends=True)
+    lines[1] = lines[1].replace('"decision":"allow"', '"decision":"deny"')
+    path.write_text("".join(lines))
+    async with ScreenHost(lambda: AuditScreen(services)).run_test(size=SIZE) as pilot:
+        await settled(pilot)
+        status = chain_status(pilot)
+        assert status.has_class("chain-broken")
+        assert str(status.render()) == "Chain BROKEN at record 2: hash mismatch (edited)"
