@@ -24,7 +24,11 @@ from amprealize_tui.core.credentials.vault_errors import KeyringUnavailable
 KEYRING_SERVICE = "amprealize-tui"
 INSTALL_HINT = "install and unlock gnome-keyring (or another Secret Service), then retry"
 
-_UNUSABLE_CLASSES = frozenset({"keyring.backends.null.Keyring", "keyring.backends.fail.Keyring"})
+# Backends that cannot keep anything, and how to say so.
+_UNUSABLE_CLASSES = {
+    "keyring.backends.null.Keyring": "the null keyring backend is selected and stores nothing",
+    "keyring.backends.fail.Keyring": "Python's keyring found no backend that can store secrets",
+}
 _OS_KEYRING_MODULES = (
     "keyring.backends.SecretService",
     "keyring.backends.libsecret",
@@ -68,13 +72,11 @@ def _display_name(backend: KeyringBackend) -> str:
         return type(backend).__name__
 
 
-def _unavailable(name: str, why: str = "") -> KeyringStatus:
-    detail = f" ({why})" if why else ""
+def _unavailable(name: str, why: str) -> KeyringStatus:
     return KeyringStatus(
         name,
         KeyringKind.UNAVAILABLE,
-        f"No usable OS keyring: {name}{detail} cannot hold the vault's data key, so API keys "
-        f"cannot be saved. To fix it, {INSTALL_HINT}.",
+        f"No usable OS keyring: {why}, so API keys cannot be saved. To fix it, {INSTALL_HINT}.",
     )
 
 
@@ -93,12 +95,14 @@ def detect_keyring_status(backend: KeyringBackend) -> KeyringStatus:
     if isinstance(backend, ChainerBackend):
         chained = list(backend.backends)
         # The chainer stores new entries in its first (highest-priority) backend.
-        return detect_keyring_status(chained[0]) if chained else _unavailable("an empty chain")
+        if not chained:
+            return _unavailable("chained keyring", "the keyring chain has no usable backend")
+        return detect_keyring_status(chained[0])
     name = _display_name(backend)
     qualified = _qualified_name(backend)
     module = type(backend).__module__
     if qualified in _UNUSABLE_CLASSES:
-        return _unavailable(name)
+        return _unavailable(name, _UNUSABLE_CLASSES[qualified])
     if module.startswith(_FILE_KEYRING_MODULES) or "plaintext" in qualified.lower():
         return _plaintext(name, "keeps the data key in a file instead of an OS keyring")
     if module.startswith(_OS_KEYRING_MODULES):
@@ -108,9 +112,9 @@ def detect_keyring_status(backend: KeyringBackend) -> KeyringStatus:
     try:
         priority = float(type(backend).priority)
     except Exception as exc:  # keyring signals "not usable here" by raising from priority
-        return _unavailable(name, str(exc) or type(exc).__name__)
+        return _unavailable(name, f"{name} is not usable here ({exc or type(exc).__name__})")
     if priority < 0:
-        return _unavailable(name)
+        return _unavailable(name, f"{name} does not store secrets (priority {priority:g})")
     if priority < _RECOMMENDED_PRIORITY:
         return _plaintext(name, f"is not a recommended keyring (priority {priority:g})")
     return KeyringStatus(

@@ -515,6 +515,7 @@ def open_vault(
     audit: AuditSink | None = None,
     *,
     keyring_backend: KeyringBackend | None = None,
+    clock: Clock | None = None,
 ) -> CredentialVault:
     """The vault in the data directory (created 0700 if needed), for the CLI and the app."""
     ensure_home(settings)
@@ -523,4 +524,5 @@ def open_vault(
         keyring_backend=keyring_backend,
         audit=audit,
         user_id=settings.user_id,
+        clock=clock or _utc_now,
     )
