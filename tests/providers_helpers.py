@@ -5,7 +5,13 @@ from __future__ import annotations
 import dataclasses
 import socket
 
-from amprealize_tui.core.credentials.types import CredentialScope, ResolvedCredential, Secret
+from amprealize_tui.core.credentials.types import (
+    CredentialBlocked,
+    CredentialMissing,
+    CredentialScope,
+    ResolvedCredential,
+    Secret,
+)
 from amprealize_tui.core.providers.client import ProviderClient
 from amprealize_tui.core.providers.models import ModelDefinition, nvidia_models
 
@@ -56,3 +62,35 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+class ScriptedResolver:
+    """A resolver answering from a table: provider -> credential or the error to raise.
+    Providers not in the table are missing. Records every resolve call."""
+
+    def __init__(self, table: dict[str, ResolvedCredential | Exception] | None = None) -> None:
+        self.table = table or {}
+        self.calls: list[tuple[str, str | None, str | None, bool]] = []
+
+    def resolve(
+        self,
+        provider: str,
+        *,
+        project_id: str | None = None,
+        org_id: str | None = None,
+        prefer_user: bool = False,
+    ) -> ResolvedCredential:
+        self.calls.append((provider, project_id, org_id, prefer_user))
+        answer = self.table.get(provider)
+        if answer is None:
+            raise CredentialMissing(provider, f"No API key for provider {provider}.")
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def report_auth_result(self, credential: ResolvedCredential, ok: bool) -> None:
+        return None
+
+
+def blocked(provider: str = "nvidia") -> CredentialBlocked:
+    return CredentialBlocked(provider, CredentialScope.USER, "disabled after 3 failed attempts")

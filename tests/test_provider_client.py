@@ -239,7 +239,7 @@ async def test_connect_timeout_is_a_timeout():
 
     client, _, _ = make_client(transport=httpx.MockTransport(refuse))
     try:
-        with pytest.raises(ProviderTimeout, match="Connecting to NVIDIA .* timed out") as caught:
+        with pytest.raises(ProviderTimeout, match=r"Connecting to NVIDIA .* timed out") as caught:
             await client.complete(model_at("http://127.0.0.1:9/v1"), credential(), MESSAGES)
     finally:
         await client.aclose()

@@ -68,7 +68,7 @@ async def test_routing_budget_times_out_while_a_reply_waits(loopback: LoopbackSe
     model = model_at(loopback.base_url)
     loopback.enqueue(Reply.completion("{}", delay=0.6), Reply.completion("slow reply", delay=0.6))
     started = time.monotonic()
-    with pytest.raises(ProviderTimeout, match="routing budget of 0.1s"):
+    with pytest.raises(ProviderTimeout, match=r"routing budget of 0\.1s"):
         await client.json_completer(model, credential()).complete_json(MESSAGES, SCHEMA, 0.1)
     assert time.monotonic() - started < 0.5
     result = await client.complete(model, credential(), MESSAGES)

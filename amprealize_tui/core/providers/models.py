@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from amprealize_tui.core.config import ConfigError, EndpointConfig, Settings
+from amprealize_tui.core.credentials.platform import PLATFORM_ENV_VARS
 
 NVIDIA = "nvidia"
 OPENAI = "openai"
@@ -48,6 +49,7 @@ class ModelDefinition:
     chat_model: bool
     base_url: str
     requires_key: bool = True  # False only for a user endpoint configured without api_key_env
+    api_key_env: str | None = None  # the environment variable a platform key is read from
 
     @property
     def is_free_and_open(self) -> bool:
@@ -104,6 +106,7 @@ def nvidia_models(base_url: str) -> list[ModelDefinition]:
             is_default=index == 0,
             chat_model=True,
             base_url=base_url,
+            api_key_env=PLATFORM_ENV_VARS[NVIDIA],
         )
         for index, m in enumerate(_NVIDIA_MODELS)
     ]
@@ -134,6 +137,7 @@ def _frontier(
         is_default=False,
         chat_model=True,
         base_url=base_url,
+        api_key_env=PLATFORM_ENV_VARS[provider],
     )
 
 
@@ -173,6 +177,7 @@ def endpoint_models(endpoint: EndpointConfig) -> list[ModelDefinition]:
             chat_model=True,
             base_url=endpoint.base_url,
             requires_key=endpoint.api_key_env is not None,
+            api_key_env=endpoint.api_key_env,
         )
         for api_name in endpoint.models
     ]
