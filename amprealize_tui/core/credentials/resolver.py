@@ -8,7 +8,6 @@ there stops resolution with CredentialBlocked instead of silently paying with an
 
 from __future__ import annotations
 
-from amprealize_tui.core.config import Settings
 from amprealize_tui.core.credentials.platform import PlatformCredentials
 from amprealize_tui.core.credentials.types import (
     CredentialMissing,
@@ -67,10 +66,3 @@ class VaultResolver:
         if credential.scope is CredentialScope.PLATFORM or credential.record_id is None:
             return
         self._vault.report_auth_result(credential.record_id, ok, secret=credential.secret)
-
-
-def build_resolver(settings: Settings, vault: CredentialVault) -> VaultResolver:
-    """The resolver for the app and the CLI: the vault, then the environment's platform keys
-    (including the key variables named by the config file's endpoints)."""
-    extra = {e.name: e.api_key_env for e in settings.endpoints if e.api_key_env}
-    return VaultResolver(vault, PlatformCredentials(extra_env_vars=extra))
