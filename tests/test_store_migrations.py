@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -150,6 +151,27 @@ def test_foreign_sqlite_database_is_refused(tmp_path: Path) -> None:
     with pytest.raises(CorruptDatabaseError, match="not an amprealize-tui database"):
         ConversationStore(path)
     assert _digest(path) == before
+
+
+def test_simultaneous_first_opens_migrate_once(tmp_path: Path) -> None:
+    path = tmp_path / "race.db"
+    barrier = threading.Barrier(4)
+    results: list[object] = []
+
+    def open_store() -> None:
+        barrier.wait()
+        try:
+            with ConversationStore(path) as store:
+                results.append(store.schema_version)
+        except Exception as exc:  # collected and asserted below
+            results.append(exc)
+
+    threads = [threading.Thread(target=open_store) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [SCHEMA_VERSION] * 4
 
 
 def test_unopenable_path_gives_clear_error(tmp_path: Path) -> None:

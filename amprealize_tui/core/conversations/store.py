@@ -87,6 +87,18 @@ def _encode_metadata(metadata: dict[str, Any] | None) -> str:
         ) from None
 
 
+def _statements(script: str) -> Iterator[str]:
+    """The SQL statements of a migration step, one by one (trigger bodies kept whole)."""
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            yield pending.strip()
+            pending = ""
+    if pending.strip():
+        raise ValueError(f"incomplete SQL statement in a migration step: {pending.strip()!r}")
+
+
 def _fts_query(text: str) -> str:
     """User text as an FTS5 query: each word a quoted prefix phrase, so no input is syntax."""
     terms = text.split()
@@ -171,12 +183,15 @@ class ConversationStore:
             ) from None
         conn.row_factory = sqlite3.Row
         try:
-            # Reading the header first: a non-database file fails here, before any write.
+            # Reading the header first: a non-database file fails here, before any write. One
+            # read transaction, so a migration committed meanwhile is seen whole or not at all.
+            conn.execute("BEGIN")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             tables = {
                 row[0]
                 for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
             }
+            conn.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise CorruptDatabaseError(
@@ -209,19 +224,25 @@ class ConversationStore:
         return conn
 
     def _migrate(self) -> None:
-        with self._lock:
-            version = self.schema_version
-            for target, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        """Applies pending steps, each in its own write transaction.
+
+        The version is re-read after taking the write lock, so two processes opening a new
+        database at once do not both run the same step.
+        """
+        while True:
+            with self._lock:
                 try:
-                    self._conn.executescript(
-                        f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {target};\nCOMMIT;"
-                    )
+                    with self._transaction() as conn:
+                        version = conn.execute("PRAGMA user_version").fetchone()[0]
+                        if version >= SCHEMA_VERSION:
+                            return
+                        for statement in _statements(MIGRATIONS[version]):
+                            conn.execute(statement)
+                        conn.execute(f"PRAGMA user_version = {version + 1}")
                 except sqlite3.Error as exc:
-                    if self._conn.in_transaction:
-                        self._conn.execute("ROLLBACK")
                     raise StoreError(
-                        f"upgrading {self._describe()} to schema version {target} failed "
-                        f"({exc}); the database was left at version {target - 1}."
+                        f"upgrading the schema of {self._describe()} failed ({exc}); the step "
+                        "was rolled back. Close other amprealize-tui windows and try again."
                     ) from None
 
     @property
