@@ -406,21 +406,24 @@ class DeterministicRouter:
     def route_preset(
         self,
         action_id: str,
+        message: str,
         context: RouteContext,
         *,
         requested_mode: RouteMode = RouteMode.DETERMINISTIC,
     ) -> RouteResult:
-        """The result as if the action's preset had been typed (a clarification choice)."""
+        """The result as if the action's preset had been typed before `message` (the user
+        picked `action_id` from a clarification). ValueError for an unknown action."""
         started = time.perf_counter()
         if action_id not in ACTION_CATALOG:
             known = ", ".join(ACTION_CATALOG)
             raise ValueError(f"unknown action {action_id!r}; choose one of: {known}")
+        excerpt = " ".join(message.split())[:80]
         candidate = catalog_candidate(
             action_id,
             context,
             PRESET_CONFIDENCE,
             preset=_PRESET_OF.get(action_id),
-            rationale="chosen by the user",
+            rationale=f"chosen by the user for: {excerpt}",
         )
         return assemble_result(
             [candidate],
