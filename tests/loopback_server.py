@@ -69,7 +69,8 @@ class Reply:
     `events` set makes it an SSE stream (dicts are JSON-encoded, strings sent as the data line
     verbatim), ended by `data: [DONE]` when `done`. `cut_after=N` drops the connection after N
     events, without [DONE] or the end of the chunked body. `delay` waits before the status line;
-    `event_delay` between events. Otherwise `json` (or raw `body`) is sent with `status`.
+    `event_delay` between events. `hang_up` closes the connection without any answer.
+    Otherwise `json` (or raw `body`) is sent with `status`.
     """
 
     status: int = 200
@@ -81,6 +82,7 @@ class Reply:
     cut_after: int | None = None
     delay: float = 0.0
     event_delay: float = 0.0
+    hang_up: bool = False  # close the connection without answering at all
 
     @classmethod
     def completion(
@@ -225,8 +227,8 @@ class _Handler(BaseHTTPRequestHandler):
         return seconds <= 0 or not self.server.owner._closing.wait(seconds)
 
     def _send(self, reply: Reply) -> None:
-        if not self._wait(reply.delay):
-            self.close_connection = True
+        if not self._wait(reply.delay) or reply.hang_up:
+            self._cut()
             return
         if reply.events is not None:
             self._send_events(reply)
@@ -276,7 +278,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
     def _cut(self) -> None:
-        """Drop the connection mid-body, as a proxy or a crashed worker would."""
+        """Drop the connection (mid-body, or before answering), as a crashed worker would."""
         self.close_connection = True
         self.wfile.flush()
         self.connection.shutdown(socket.SHUT_RDWR)
@@ -294,7 +296,7 @@ class LoopbackServer:
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.owner = self
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
         self._thread.start()
 

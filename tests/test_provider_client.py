@@ -321,3 +321,14 @@ async def test_the_key_never_appears_in_logs_errors_or_reprs(
         assert KEY not in str(error) and KEY not in repr(error)
         assert error.__cause__ is None
     assert KEY not in repr(cred) and KEY not in repr(model)
+
+
+async def test_a_dropped_connection_is_retried_then_reported(loopback: LoopbackServer, setup):
+    client, sleep, _ = setup
+    loopback.enqueue(Reply(hang_up=True), Reply.completion("second try"))
+    result = await client.complete(model_at(loopback.base_url), credential(), MESSAGES)
+    assert result.text == "second try" and len(sleep.delays) == 1
+    loopback.enqueue(*[Reply(hang_up=True)] * 4)
+    with pytest.raises(ProviderUnavailable, match="dropped"):
+        await client.complete(model_at(loopback.base_url), credential(), MESSAGES)
+    assert len(loopback.requests) == 2 + 4

@@ -88,3 +88,10 @@ def test_close_does_not_wait_for_slow_replies() -> None:
     started = time.monotonic()
     server.close()
     assert time.monotonic() - started < 2
+
+
+def test_hang_up_sends_nothing(loopback: LoopbackServer) -> None:
+    loopback.enqueue(Reply(hang_up=True))
+    with pytest.raises(httpx.RemoteProtocolError):
+        httpx.post(f"{loopback.base_url}/chat/completions", json={})
+    assert len(loopback.requests) == 1

@@ -60,6 +60,9 @@ REASONING_HOLD_CHARS = 400
 DEFAULT_POLL_URL = "{base_url}/status/{request_id}"
 
 Sleep = Callable[[float], Awaitable[Any]]
+# The connection broke before an answer arrived: worth another attempt (timeouts and refused
+# connections are not: they would only repeat).
+_DROPPED = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
 
 
 def _network_message(
@@ -414,7 +417,7 @@ class ProviderClient:
         url = f"{model.base_url}/chat/completions"
         attempt = 0
         while True:
-            with _translated(model, read_timeout):
+            try:
                 request = self._http.build_request(
                     "POST", url, json=body, headers=headers, timeout=timeout
                 )
@@ -422,6 +425,14 @@ class ProviderClient:
                 response = await self._settle_accepted(
                     response, model, headers, timeout, read_timeout
                 )
+            except httpx.TransportError as exc:
+                if isinstance(exc, _DROPPED) and attempt < retries:
+                    # e.g. a kept-alive connection the server had already closed
+                    logger.info("%s dropped the connection; retrying", model.provider)
+                    await self._sleep(self._backoff(attempt))
+                    attempt += 1
+                    continue
+                raise _network_message(exc, model, read_timeout) from None
             status = response.status_code
             logger.debug("POST %s -> %s (attempt %d)", url, status, attempt + 1)
             if status == 200:
