@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import itertools
+import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -11,7 +13,11 @@ from keyring.backend import KeyringBackend
 from textual.app import App
 from textual.screen import Screen
 
-from amprealize_tui.core.config import Settings
+from amprealize_tui.core.audit.checkpoint import MemoryCheckpoint
+from amprealize_tui.core.audit.log import AuditLog
+from amprealize_tui.core.audit.sink import AuditEventType
+from amprealize_tui.core.config import Settings, ensure_home
+from amprealize_tui.core.credentials.types import CredentialScope
 from amprealize_tui.core.credentials.vault import CredentialVault
 from amprealize_tui.core.providers.models import ModelCatalog
 from amprealize_tui.tui.stylesheet import stylesheet_path
@@ -73,6 +79,7 @@ class ScreenHost(App[None]):
     def __init__(self, make_screen: Any) -> None:
         super().__init__()
         self._make_screen = make_screen
+        self.cursor_blink = False  # as AmprealizeApp in tests: solid text cursors
 
     def on_mount(self) -> None:
         screen: Screen[Any] = self._make_screen()
@@ -80,7 +87,10 @@ class ScreenHost(App[None]):
 
 
 def route_metadata(
-    mode: str, requested: str, fallback: str | None = None, model: str = "nvidia/deepseek-v4-flash"
+    mode: str,
+    requested: str,
+    fallback: str | None = None,
+    model: str = "nvidia/deepseek-ai/deepseek-v4-flash",
 ) -> dict[str, Any]:
     """Audit metadata as the reply service writes it for a routed message."""
     return {
@@ -89,3 +99,81 @@ def route_metadata(
         "fallback_reason": fallback,
         "llm_model_id": model,
     }
+
+
+def populate_keys(vault: CredentialVault, user_id: str) -> None:
+    """One key of each status: active (used), disabled after 401s, locked (altered ciphertext)."""
+    vault.save("nvidia", NVIDIA_KEY, name="work laptop")
+    vault.credential_for("nvidia", CredentialScope.USER, user_id)  # stamps last_used_at
+    disabled = vault.save("nvidia", NVIDIA_KEY_2, scope="project", scope_id="alpha")
+    vault.disable(disabled.id, "consecutive_failures")
+    locked = vault.save("openai", OPENAI_KEY, scope="org", scope_id="acme", name="team")
+    document = json.loads(vault.path.read_text())
+    for record in document["records"]:
+        if record["id"] == locked.id:
+            text = record["ciphertext"]
+            record["ciphertext"] = text[:-6] + ("A" if text[-6] != "A" else "B") + text[-5:]
+    vault.path.write_text(json.dumps(document))
+
+
+def audit_services(settings: Settings) -> Any:
+    """Services with a real audit log whose clock ticks one second per record from FIXED_NOW."""
+    ensure_home(settings)
+    ticks = itertools.count()
+    log = AuditLog(
+        settings.audit_path,
+        checkpoint=MemoryCheckpoint(),
+        clock=lambda: FIXED_NOW + timedelta(seconds=next(ticks)),
+    )
+    return SimpleNamespace(
+        settings=settings, audit=log, catalog=ModelCatalog.from_settings(settings)
+    )
+
+
+_AUDIT_SCRIPT: tuple[tuple[AuditEventType, str, str, dict[str, Any]], ...] = (
+    (
+        AuditEventType.POLICY_DECISION,
+        "chat.read_synthesis",
+        "allow",
+        route_metadata("deterministic", "deterministic"),
+    ),
+    (
+        AuditEventType.POLICY_DECISION,
+        "work_item.manage",
+        "allow",
+        route_metadata("llm", "hybrid", model="nvidia/moonshotai/kimi-k2-thinking"),
+    ),
+    (
+        AuditEventType.APPROVAL,
+        "execution.start",
+        "approved",
+        route_metadata("deterministic", "llm", fallback="llm_timeout"),
+    ),
+    (
+        AuditEventType.DENIAL,
+        "project.invite_share",
+        "deny",
+        route_metadata("deterministic", "deterministic"),
+    ),
+    (AuditEventType.CREDENTIAL_CHANGE, "add", "add", {"provider": "nvidia", "scope": "user"}),
+)
+
+
+def populate_audit(settings: Settings, *, broken: bool = False) -> Any:
+    """A short realistic log; `broken` edits record 3 afterwards, as tampering would."""
+    services = audit_services(settings)
+    for event_type, action, decision, metadata in _AUDIT_SCRIPT:
+        services.audit.record(
+            event_type,
+            user_id="tester",
+            chat_scope="global_user_home",
+            action=action,
+            decision=decision,
+            metadata=metadata,
+        )
+    if broken:
+        path = settings.audit_path
+        lines = path.read_text().splitlines(keepends=True)
+        lines[2] = lines[2].replace('"decision":"approved"', '"decision":"denied"')
+        path.write_text("".join(lines))
+    return services

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -11,28 +9,18 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
-from amprealize_tui.core.audit.checkpoint import MemoryCheckpoint
-from amprealize_tui.core.audit.log import AuditLog
 from amprealize_tui.core.audit.sink import AuditEventType
-from amprealize_tui.core.config import ensure_home, load_settings
+from amprealize_tui.core.config import load_settings
 from amprealize_tui.tui.screens import audit as audit_screen
 from amprealize_tui.tui.screens.audit import EMPTY_TEXT, AuditScreen
-from tests.settings_helpers import FIXED_NOW, ScreenHost, route_metadata
+from tests.settings_helpers import ScreenHost, audit_services, route_metadata
 
 SIZE = (120, 36)
 
 
 @pytest.fixture
 def services() -> Any:
-    settings = load_settings()
-    ensure_home(settings)
-    ticks = itertools.count()
-    log = AuditLog(
-        settings.audit_path,
-        checkpoint=MemoryCheckpoint(),
-        clock=lambda: FIXED_NOW + timedelta(seconds=next(ticks)),
-    )
-    return SimpleNamespace(settings=settings, audit=log)
+    return audit_services(load_settings())
 
 
 def add_route_record(services: Any, action: str, **metadata: Any) -> None:
@@ -83,22 +71,22 @@ async def test_records_newest_first_with_route_columns(services: Any) -> None:
         table_rows = rows(pilot)
     assert table_rows == [
         [
-            "2026-01-15 10:00:01",
+            "01-15 10:00:01",
             "policy_decision",
             "work_item.manage",
             "allow",
             "deterministic (llm)",
             "llm_timeout",
-            "nvidia/deepseek-v4-flash",
+            "DeepSeek V4 Flash",
         ],
         [
-            "2026-01-15 10:00:00",
+            "01-15 10:00:00",
             "policy_decision",
             "chat.read_synthesis",
             "allow",
             "deterministic",
             "—",
-            "nvidia/deepseek-v4-flash",
+            "DeepSeek V4 Flash",
         ],
     ]
 

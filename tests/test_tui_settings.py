@@ -115,11 +115,11 @@ async def test_adding_a_key_saves_it_clears_the_input_and_publishes_a_change(
 async def test_project_scope_needs_a_project_id(services: Any) -> None:
     async with host(services).run_test(size=SIZE) as pilot:
         dialog = await open_add_dialog(pilot)
-        scope_id = dialog.query_one("#add-key-scope-id", Input)
-        assert not scope_id.display
+        scope_row = dialog.query_one("#add-key-scope-id-row")
+        assert not scope_row.display
         dialog.query_one("#add-key-scope", Select).value = "project"
         await pilot.pause()
-        assert scope_id.display
+        assert scope_row.display
         await type_into(pilot, "#key-secret", NVIDIA_KEY)
         assert dialog.query_one("#add-key-save", Button).disabled
         await type_into(pilot, "#add-key-scope-id", "alpha")
@@ -178,7 +178,7 @@ async def test_reenable_a_disabled_key_with_a_new_key(services: Any) -> None:
     record = services.vault.save("nvidia", NVIDIA_KEY)
     services.vault.disable(record.id, "consecutive_failures")
     async with host(services).run_test(size=SIZE) as pilot:
-        assert table_rows(pilot)[0][4] == "Disabled: consecutive failures"
+        assert table_rows(pilot)[0][4] == "Disabled: 3 auth failures"
         await pilot.press("e")
         await pilot.pause()
         dialog = pilot.app.screen

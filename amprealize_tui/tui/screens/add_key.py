@@ -61,6 +61,13 @@ class _KeyDialog(ModalScreen[ResultT]):
         field.clear()
         return key
 
+    def on_mount(self) -> None:
+        # The app turns blinking off for tests and snapshots (AmprealizeApp.cursor_blink).
+        blink = getattr(self.app, "cursor_blink", True)
+        for field in self.query(Input):
+            field.cursor_blink = blink
+        self.query_one("#key-secret", Input).focus()
+
     def show_error(self, message: str) -> None:
         error = self.query_one("#key-dialog-error", Static)
         error.update(message)
@@ -100,9 +107,9 @@ class AddKeyScreen(_KeyDialog[KeyRecordView | None]):
             )
             yield Label("Scope", classes="key-dialog-label")
             yield Select(SCOPE_OPTIONS, value="user", allow_blank=False, id="add-key-scope")
-            scope_id = Input(placeholder="Project id", id="add-key-scope-id")
-            scope_id.display = False
-            yield scope_id
+            with Vertical(id="add-key-scope-id-row", classes="key-dialog-row"):
+                yield Label("Project id", id="add-key-scope-id-label", classes="key-dialog-label")
+                yield Input(placeholder="e.g. alpha", id="add-key-scope-id")
             yield Label("Name (optional)", classes="key-dialog-label")
             yield Input(placeholder="e.g. work laptop", id="add-key-name", max_length=80)
             yield Label("API key (hidden; stored encrypted)", classes="key-dialog-label")
@@ -112,23 +119,18 @@ class AddKeyScreen(_KeyDialog[KeyRecordView | None]):
                 yield Button("Save", variant="primary", id="add-key-save", disabled=True)
                 yield Button("Cancel", id="add-key-cancel")
 
-    def on_mount(self) -> None:
-        self.query_one("#key-secret", Input).focus()
-
     @on(Select.Changed, "#add-key-provider")
     def _provider_changed(self, event: Select.Changed) -> None:
         self.query_one("#key-secret", Input).placeholder = key_placeholder(str(event.value))
 
     @on(Select.Changed, "#add-key-scope")
     def _scope_changed(self, event: Select.Changed) -> None:
+        self.query_one("#add-key-scope-id-row").display = event.value != "user"
+        label = "Organisation id" if event.value == "org" else "Project id"
+        self.query_one("#add-key-scope-id-label", Label).update(label)
         scope_id = self.query_one("#add-key-scope-id", Input)
-        scope_id.display = event.value != "user"
-        if event.value == "org":
-            scope_id.placeholder = "Organisation id"
-            if not scope_id.value and self._default_org_id:
-                scope_id.value = self._default_org_id
-        else:
-            scope_id.placeholder = "Project id"
+        if event.value == "org" and not scope_id.value and self._default_org_id:
+            scope_id.value = self._default_org_id
         self._update_save()
 
     @on(Input.Changed)
@@ -204,9 +206,6 @@ class ReenableKeyScreen(_KeyDialog[ReenableChoice | None]):
                 yield Button("Save new key", variant="primary", id="reenable-save", disabled=True)
                 yield Button("Verify stored key", id="reenable-verify", disabled=locked)
                 yield Button("Cancel", id="reenable-cancel")
-
-    def on_mount(self) -> None:
-        self.query_one("#key-secret", Input).focus()
 
     @on(Input.Changed, "#key-secret")
     def _key_changed(self, event: Input.Changed) -> None:

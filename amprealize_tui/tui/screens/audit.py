@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -35,11 +35,12 @@ _RECORD_PREFIX = re.compile(r"^record \d+(?: \(line \d+\))?: ")
 
 
 def format_timestamp(value: object) -> str:
-    """An ISO 8601 timestamp in local time to the second; anything else shown as it is."""
+    """An ISO 8601 timestamp as local "MM-DD HH:MM:SS" (the table is the recent tail; the year
+    would cost a column's width); anything else is shown as it is."""
     if not isinstance(value, str):
-        return "—" if value is None else str(value)
+        return _text(value)
     try:
-        return datetime.fromisoformat(value).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        return datetime.fromisoformat(value).astimezone().strftime("%m-%d %H:%M:%S")
     except ValueError:
         return value
 
@@ -56,11 +57,14 @@ def route_mode_text(metadata: Mapping[str, Any]) -> str:
     return _text(mode)
 
 
-def record_cells(record: Mapping[str, Any]) -> tuple[Text, ...]:
+def record_cells(
+    record: Mapping[str, Any], model_name: Callable[[str], str] = str
+) -> tuple[Text, ...]:
     """One table row. Every value is literal Text: audit fields may hold user-influenced text."""
     metadata = record.get("metadata")
     metadata = metadata if isinstance(metadata, Mapping) else {}
     fallback = _text(metadata.get("fallback_reason"))
+    model = metadata.get("llm_model_id")
     return (
         Text(format_timestamp(record.get("timestamp"))),
         Text(_text(record.get("event_type"))),
@@ -68,7 +72,7 @@ def record_cells(record: Mapping[str, Any]) -> tuple[Text, ...]:
         Text(_text(record.get("decision"))),
         Text(route_mode_text(metadata)),
         Text(fallback, style="bold yellow" if fallback != "—" else ""),
-        Text(_text(metadata.get("llm_model_id"))),
+        Text(_text(model and model_name(model))),
     )
 
 
@@ -118,6 +122,10 @@ class AuditScreen(Screen[None]):
         self.set_interval(POLL_SECONDS, self._poll)
         self.query_one("#audit-table").focus()
 
+    def _model_name(self, model_id: str) -> str:
+        model = self._services.catalog.get(model_id)
+        return model.display_name if model is not None else model_id
+
     def _file_stamp(self) -> FileStamp | None:
         try:
             info = os.stat(self._services.settings.audit_path)
@@ -161,6 +169,6 @@ class AuditScreen(Screen[None]):
         table: DataTable[Text] = self.query_one("#audit-table", DataTable)
         table.clear()
         for record in reversed(records):
-            table.add_row(*record_cells(record))
+            table.add_row(*record_cells(record, self._model_name))
         self.query_one("#audit-empty").display = not records
         table.display = bool(records)

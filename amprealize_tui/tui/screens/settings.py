@@ -184,7 +184,6 @@ class SettingsScreen(Screen[None]):
         if self._keyring_kind() == "unavailable":
             message = f"Cannot add a key: {self._services.vault.keyring_status.message}"
             self.set_status(message, severity="error")
-            self.notify(message, title="No usable keyring", severity="error")
             return
         providers = self._services.catalog.providers()
         dialog = AddKeyScreen(

@@ -12,6 +12,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from amprealize_tui.core.credentials.records import KeyRecordView
+from amprealize_tui.core.credentials.vault import AUTH_FAILURE_LIMIT, CONSECUTIVE_FAILURES
 
 COLUMNS = ("Provider", "Scope", "Name", "Key", "Status", "Added", "Last used")
 
@@ -34,6 +35,8 @@ def scope_label(record: KeyRecordView) -> str:
 def status_label(record: KeyRecordView) -> str:
     """Active, Disabled (with its reason in words), or Locked (cannot be decrypted)."""
     status = str(record.status)
+    if status == "disabled" and record.disabled_reason == CONSECUTIVE_FAILURES:
+        return f"Disabled: {AUTH_FAILURE_LIMIT} auth failures"
     if status == "disabled" and record.disabled_reason:
         return f"Disabled: {record.disabled_reason.replace('_', ' ')}"
     if status == "locked":
