@@ -65,7 +65,7 @@ Sleep = Callable[[float], Awaitable[Any]]
 _DROPPED = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
 
 
-def _network_message(
+def _network_error(
     exc: httpx.TransportError, model: ModelDefinition, read_timeout: float
 ) -> ProviderError:
     label = provider_label(model.provider)
@@ -95,7 +95,7 @@ def _translated(model: ModelDefinition, read_timeout: float) -> Iterator[None]:
     try:
         yield
     except httpx.TransportError as exc:
-        raise _network_message(exc, model, read_timeout) from None
+        raise _network_error(exc, model, read_timeout) from None
 
 
 def _scrub(text: str, credential: ResolvedCredential | None) -> str:
@@ -432,7 +432,7 @@ class ProviderClient:
                     await self._sleep(self._backoff(attempt))
                     attempt += 1
                     continue
-                raise _network_message(exc, model, read_timeout) from None
+                raise _network_error(exc, model, read_timeout) from None
             status = response.status_code
             logger.debug("POST %s -> %s (attempt %d)", url, status, attempt + 1)
             if status == 200:
