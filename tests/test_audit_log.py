@@ -173,6 +173,28 @@ def test_threads_share_a_log(log: AuditLog) -> None:
     assert (report.ok, report.count) == (True, 80)
 
 
+def test_verify_during_appends_sees_whole_appends_only(path: Path) -> None:
+    checkpoint = MemoryCheckpoint()
+    writer = AuditLog(path, checkpoint=checkpoint)
+    reader = AuditLog(path, checkpoint=checkpoint)
+    write(writer, 1)
+    done = threading.Event()
+
+    def append() -> None:
+        write(writer, 150)
+        done.set()
+
+    thread = threading.Thread(target=append)
+    thread.start()
+    reports = []
+    while not done.is_set():
+        reports.append(reader.verify())
+    thread.join()
+    writer.close()
+    assert reports
+    assert [r for r in reports if not r.ok or r.notes] == []
+
+
 def test_missing_and_empty_logs_verify_ok(path: Path, checkpoint: MemoryCheckpoint) -> None:
     log = AuditLog(path, checkpoint=checkpoint)
     assert log.verify() == VerifyReport(True, 0, None, "")

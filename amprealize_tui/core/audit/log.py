@@ -24,7 +24,7 @@ import json
 import os
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,9 +42,13 @@ from amprealize_tui.core.config import Settings, ensure_home
 from amprealize_tui.core.conversations.store import ConversationStore
 
 try:
-    import fcntl
+    from fcntl import LOCK_EX, LOCK_SH, LOCK_UN, flock
 except ImportError:  # Windows: appends are still serialised within the process
-    fcntl = None  # type: ignore[assignment]
+    LOCK_EX = LOCK_SH = LOCK_UN = 0
+
+    def flock(fd: int, operation: int) -> None:
+        return None
+
 
 GENESIS_HASH = "0" * 64
 _HASH_OPEN = b',"hash":"'
@@ -177,7 +181,7 @@ class AuditLog:
         )
         with self._lock:
             fd = self._open()
-            self._flock(fd, exclusive=True)
+            flock(fd, LOCK_EX)
             try:
                 size, seq, prev_hash = self._current_head(fd)
                 body = dict(fields)
@@ -197,7 +201,7 @@ class AuditLog:
                 if self._checkpoint is not None:
                     self._checkpoint.set(Checkpoint(count=seq + 1, last_hash=digest))
             finally:
-                self._flock(fd, exclusive=False)
+                flock(fd, LOCK_UN)
 
     def _open(self) -> int:
         if self._fd is None:
@@ -218,11 +222,6 @@ class AuditLog:
                 finally:
                     os.close(dir_fd)
         return self._fd
-
-    @staticmethod
-    def _flock(fd: int, *, exclusive: bool) -> None:
-        if fcntl is not None:
-            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_UN)
 
     @staticmethod
     def _write_all(fd: int, data: bytes) -> None:
@@ -247,7 +246,10 @@ class AuditLog:
                     "cannot be continued. Run `amprealize-tui audit verify` to see the problem."
                 )
             seq, digest = record["seq"], split[1]
-        checkpoint = self._read_checkpoint()
+        try:
+            checkpoint = None if self._checkpoint is None else self._checkpoint.get()
+        except CheckpointError as exc:
+            raise AuditIntegrityError(f"{exc} Nothing was appended.") from None
         if checkpoint is not None and (
             checkpoint.count > seq or (checkpoint.count == seq and checkpoint.last_hash != digest)
         ):
@@ -266,61 +268,61 @@ class AuditLog:
             os.ftruncate(fd, size)
         return size, seq, digest
 
-    def _read_checkpoint(self) -> Checkpoint | None:
-        if self._checkpoint is None:
-            return None
-        try:
-            return self._checkpoint.get()
-        except CheckpointError as exc:
-            raise AuditIntegrityError(f"{exc} Nothing was appended.") from None
-
     # -- reading -----------------------------------------------------------------------------
 
     def verify(self) -> VerifyReport:
-        """Checks every record's hash, the chain, the numbering and the checkpoint."""
-        try:
-            checkpoint = self._read_checkpoint()
-        except AuditIntegrityError as exc:
-            return VerifyReport(False, 0, None, str(exc).removesuffix(" Nothing was appended."))
+        """Checks every record's hash, the chain, the numbering and the checkpoint.
+
+        Holds a shared lock on the log while reading, so an append in progress (which holds
+        the exclusive lock until its checkpoint is saved) is seen whole or not at all.
+        """
         try:
             handle = self._path.open("rb")
         except FileNotFoundError:
-            return self._check_head(0, GENESIS_HASH, checkpoint)
+            return self._verify_lines([])
+        with handle:
+            flock(handle.fileno(), LOCK_SH)
+            return self._verify_lines(handle)
+
+    def _verify_lines(self, lines: Iterable[bytes]) -> VerifyReport:
+        try:
+            checkpoint = None if self._checkpoint is None else self._checkpoint.get()
+        except CheckpointError as exc:
+            return VerifyReport(False, 0, None, str(exc))
         prev = GENESIS_HASH
         at_checkpoint = GENESIS_HASH
         count = 0
-        with handle:
-            for line_no, raw in enumerate(handle, start=1):
-                if not raw.endswith(b"\n"):
-                    return self._torn_report(line_no, count, checkpoint)
-                line = raw[:-1]
-                split = _split_line(line)
-                record = None if split is None else _parse_record(split[0])
-                if split is None or record is None:
-                    return VerifyReport(
-                        False,
-                        count,
-                        line_no,
-                        f"{_where(line_no)}: malformed line (not a hash-chained audit record)",
-                    )
-                body, claimed = split
-                if hashlib.sha256(body).hexdigest() != claimed:
-                    return VerifyReport(
-                        False, count, line_no, f"{_where(line_no)}: hash mismatch (edited)"
-                    )
-                if record.get("prev_hash") != prev or record.get("seq") != line_no:
-                    found = record.get("seq")
-                    return VerifyReport(
-                        False,
-                        count,
-                        line_no,
-                        f"{_where(line_no)}: chain broken: found record {found} where record "
-                        f"{line_no} belongs (records deleted, inserted or reordered)",
-                    )
-                prev = claimed
-                count = line_no
-                if checkpoint is not None and line_no == checkpoint.count:
-                    at_checkpoint = claimed
+        for line_no, raw in enumerate(lines, start=1):
+            if not raw.endswith(b"\n"):
+                return self._torn_report(line_no, count, checkpoint)
+            line = raw[:-1]
+            split = _split_line(line)
+            record = None if split is None else _parse_record(split[0])
+            if split is None or record is None:
+                return VerifyReport(
+                    False,
+                    count,
+                    line_no,
+                    f"{_where(line_no)}: malformed line (not a hash-chained audit record)",
+                )
+            body, claimed = split
+            if hashlib.sha256(body).hexdigest() != claimed:
+                return VerifyReport(
+                    False, count, line_no, f"{_where(line_no)}: hash mismatch (edited)"
+                )
+            if record.get("prev_hash") != prev or record.get("seq") != line_no:
+                found = record.get("seq")
+                return VerifyReport(
+                    False,
+                    count,
+                    line_no,
+                    f"{_where(line_no)}: chain broken: found record {found} where record "
+                    f"{line_no} belongs (records deleted, inserted or reordered)",
+                )
+            prev = claimed
+            count = line_no
+            if checkpoint is not None and line_no == checkpoint.count:
+                at_checkpoint = claimed
         return self._check_head(count, at_checkpoint, checkpoint)
 
     def _torn_report(self, line_no: int, count: int, checkpoint: Checkpoint | None) -> VerifyReport:
