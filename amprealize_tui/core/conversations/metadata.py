@@ -25,7 +25,15 @@ USER_SCOPE = "user"
 
 
 class MetadataError(ValueError):
-    """The message metadata is unusable; the message is shown to the user as is."""
+    """The message metadata is unusable; the message is shown to the user as is.
+
+    `missing_credential` is true when the only problem is that no key resolves for the model:
+    the reply service still routes and governs such a message, then says how to add a key.
+    """
+
+    def __init__(self, message: str, *, missing_credential: bool = False) -> None:
+        super().__init__(message)
+        self.missing_credential = missing_credential
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +97,9 @@ def validate_message_metadata(
                 f"locked; fix or remove it before using model {model_id}."
             ) from None
         except CredentialMissing:
-            raise MetadataError(f"Selected model is not available: {model_id}") from None
+            raise MetadataError(
+                f"Selected model is not available: {model_id}", missing_credential=True
+            ) from None
     return EnrichedMetadata(
         llm_model_id=model.model_id,
         llm_provider=model.provider,
