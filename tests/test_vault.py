@@ -505,3 +505,16 @@ def test_data_key_lives_under_the_app_service(vault_path: Path, backend: MemoryK
     assert entry[1] == f"data-key-{_raw(vault_path)['vault_id']}"
     assert len(base64.b64decode(backend.entries[entry])) == 32
     assert os.path.exists(vault_path)
+
+
+def test_listing_under_a_locked_keyring_asks_it_once(
+    vault_path: Path, backend: MemoryKeyring
+) -> None:
+    vault = make_vault(vault_path, backend)
+    for provider in ("nvidia", "openai", "anthropic"):
+        vault.save(provider, NVIDIA_KEY)
+    backend.locked = True
+    fresh = make_vault(vault_path, backend)
+    reads = backend.reads
+    assert {r.status for r in fresh.list_records()} == {RecordStatus.LOCKED}
+    assert backend.reads - reads == 1

@@ -130,6 +130,7 @@ class DataKeyStore:
 
     def __init__(self, backend: KeyringBackend | None = None) -> None:
         self._backend = backend
+        self._detected: KeyringStatus | None = None
         self._failure: str | None = None
 
     @property
@@ -138,9 +139,14 @@ class DataKeyStore:
             self._backend = keyring.get_keyring()
         return self._backend
 
+    def _detect(self) -> KeyringStatus:
+        if self._detected is None:
+            self._detected = detect_keyring_status(self.backend)
+        return self._detected
+
     def status(self) -> KeyringStatus:
         """The backend's kind; unavailable while the last access to it failed (locked keyring)."""
-        detected = detect_keyring_status(self.backend)
+        detected = self._detect()
         if self._failure is not None and detected.kind is not KeyringKind.UNAVAILABLE:
             return KeyringStatus(detected.backend, KeyringKind.UNAVAILABLE, self._failure)
         return detected
@@ -156,7 +162,7 @@ class DataKeyStore:
 
     def load(self, entry: str) -> bytes | None:
         """The data key stored under `entry`, or None when there is none."""
-        status = detect_keyring_status(self.backend)
+        status = self._detect()
         if status.kind is KeyringKind.UNAVAILABLE:
             raise KeyringUnavailable(status.message)
         try:

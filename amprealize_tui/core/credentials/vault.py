@@ -128,7 +128,8 @@ class CredentialVault:
             document = self._load()
             if document is None:
                 return []
-            return [self._view(document, record) for record in document.records]
+            state = self._key_state(document)  # one keyring read (or refusal) for the list
+            return [self._view(document, record, state) for record in document.records]
 
     def get_record(self, record_id: str) -> KeyRecordView:
         with self._lock:
@@ -369,8 +370,10 @@ class CredentialVault:
         self._cached_key = (document.vault_id, key)
         return key
 
-    def _unseal(self, document: VaultDocument, record: StoredRecord) -> Secret:
-        state = self._key_state(document)
+    def _unseal(
+        self, document: VaultDocument, record: StoredRecord, state: _KeyState | None = None
+    ) -> Secret:
+        state = state or self._key_state(document)
         if state.key is not None and record.key_id != key_fingerprint(state.key):
             state = self._key_state(document, fresh=True)  # another process may have made one
         if state.key is None:
@@ -422,9 +425,11 @@ class CredentialVault:
         except OSError as exc:  # a usage stamp must not stop the reply that uses the key
             log.warning("Could not record last use of key %s: %s", record.id, exc)
 
-    def _view(self, document: VaultDocument, record: StoredRecord) -> KeyRecordView:
+    def _view(
+        self, document: VaultDocument, record: StoredRecord, state: _KeyState | None = None
+    ) -> KeyRecordView:
         try:
-            self._unseal(document, record)
+            self._unseal(document, record, state)
         except RecordLocked as exc:
             return _view_of(record, RecordStatus.LOCKED, locked_reason=str(exc))
         return _view_of(record, RecordStatus.ACTIVE if record.enabled else RecordStatus.DISABLED)
