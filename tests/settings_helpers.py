@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
+import httpx
 from keyring.backend import KeyringBackend
 from textual.app import App
 from textual.screen import Screen
 
-from amprealize_tui.core.audit.checkpoint import MemoryCheckpoint
-from amprealize_tui.core.audit.log import AuditLog
 from amprealize_tui.core.audit.sink import AuditEventType
-from amprealize_tui.core.config import Settings, ensure_home
+from amprealize_tui.core.config import load_settings
 from amprealize_tui.core.credentials.types import CredentialScope
 from amprealize_tui.core.credentials.vault import CredentialVault
-from amprealize_tui.core.providers.models import ModelCatalog
+from amprealize_tui.core.services import Services, build_services
 from amprealize_tui.tui.stylesheet import stylesheet_path
 
 FIXED_NOW = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
@@ -59,31 +58,44 @@ class PlaintextKeyring(MemoryKeyring):
     """Named like keyrings.alt's file keyring: the vault must warn that keys are unprotected."""
 
 
-def make_services(settings: Settings, keyring_backend: KeyringBackend | None = None) -> Any:
-    vault = CredentialVault(
-        settings.vault_path,
+def ticking_clock(step: timedelta = timedelta(seconds=1)) -> Callable[[], datetime]:
+    """A clock starting at FIXED_NOW that moves `step` forward on every reading."""
+    ticks = itertools.count()
+    return lambda: FIXED_NOW + step * next(ticks)
+
+
+def make_services(
+    keyring_backend: KeyringBackend | None = None,
+    *,
+    clock: Callable[[], datetime] = fixed_clock,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Services:
+    """The real services over this test's AMPREALIZE_HOME, with an in-memory keyring."""
+    return build_services(
+        load_settings(),
         keyring_backend=keyring_backend or MemoryKeyring(),
-        user_id=settings.user_id,
-        clock=fixed_clock,
-    )
-    return SimpleNamespace(
-        settings=settings, vault=vault, catalog=ModelCatalog.from_settings(settings)
+        clock=clock,
+        transport=transport,
     )
 
 
 class ScreenHost(App[None]):
-    """Opens one screen over an empty base, styled with the app's stylesheets."""
+    """Opens one of our screens over an empty base, styled with the app's stylesheets, and
+    closes the services on exit as AmprealizeApp does."""
 
     CSS_PATH = [stylesheet_path(), SETTINGS_TCSS]  # noqa: RUF012 (Textual reads a plain list)
 
-    def __init__(self, make_screen: Any) -> None:
+    def __init__(self, services: Services, make_screen: Callable[[Services], Screen[Any]]) -> None:
         super().__init__()
+        self.services = services
         self._make_screen = make_screen
         self.cursor_blink = False  # as AmprealizeApp in tests: solid text cursors
 
     def on_mount(self) -> None:
-        screen: Screen[Any] = self._make_screen()
-        self.push_screen(screen)
+        self.push_screen(self._make_screen(self.services))
+
+    async def on_unmount(self) -> None:
+        await self.services.aclose()
 
 
 def route_metadata(
@@ -116,20 +128,6 @@ def populate_keys(vault: CredentialVault, user_id: str) -> None:
     vault.path.write_text(json.dumps(document))
 
 
-def audit_services(settings: Settings) -> Any:
-    """Services with a real audit log whose clock ticks one second per record from FIXED_NOW."""
-    ensure_home(settings)
-    ticks = itertools.count()
-    log = AuditLog(
-        settings.audit_path,
-        checkpoint=MemoryCheckpoint(),
-        clock=lambda: FIXED_NOW + timedelta(seconds=next(ticks)),
-    )
-    return SimpleNamespace(
-        settings=settings, audit=log, catalog=ModelCatalog.from_settings(settings)
-    )
-
-
 _AUDIT_SCRIPT: tuple[tuple[AuditEventType, str, str, dict[str, Any]], ...] = (
     (
         AuditEventType.POLICY_DECISION,
@@ -159,9 +157,8 @@ _AUDIT_SCRIPT: tuple[tuple[AuditEventType, str, str, dict[str, Any]], ...] = (
 )
 
 
-def populate_audit(settings: Settings, *, broken: bool = False) -> Any:
+def populate_audit(services: Services, *, broken: bool = False) -> None:
     """A short realistic log; `broken` edits record 3 afterwards, as tampering would."""
-    services = audit_services(settings)
     for event_type, action, decision, metadata in _AUDIT_SCRIPT:
         services.audit.record(
             event_type,
@@ -172,8 +169,7 @@ def populate_audit(settings: Settings, *, broken: bool = False) -> Any:
             metadata=metadata,
         )
     if broken:
-        path = settings.audit_path
+        path = services.settings.audit_path
         lines = path.read_text().splitlines(keepends=True)
         lines[2] = lines[2].replace('"decision":"approved"', '"decision":"denied"')
         path.write_text("".join(lines))
-    return services

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from keyring.backends import fail
 from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Button, Input, Select, Static
 
-from amprealize_tui.core.config import load_settings
 from amprealize_tui.core.credentials.records import CredentialChange, RecordStatus
+from amprealize_tui.core.services import Services
 from amprealize_tui.tui.screens.add_key import AddKeyScreen, DeleteKeyScreen, ReenableKeyScreen
 from amprealize_tui.tui.screens.settings import EMPTY_TEXT, SettingsScreen
 from amprealize_tui.tui.widgets.key_table import KeyTable
+from tests.loopback_server import LoopbackServer, Reply
 from tests.settings_helpers import (
     NVIDIA_KEY,
     NVIDIA_KEY_2,
@@ -28,12 +27,12 @@ SIZE = (120, 36)
 
 
 @pytest.fixture
-def services() -> Any:
-    return make_services(load_settings())
+def services() -> Services:
+    return make_services()
 
 
-def host(services: Any) -> ScreenHost:
-    return ScreenHost(lambda: SettingsScreen(services))
+def host(services: Services) -> ScreenHost:
+    return ScreenHost(services, SettingsScreen)
 
 
 def rendered(pilot: Pilot[None], selector: str) -> str:
@@ -60,7 +59,7 @@ async def type_into(pilot: Pilot[None], selector: str, text: str) -> None:
     await pilot.pause()
 
 
-async def test_empty_state_text(services: Any) -> None:
+async def test_empty_state_text(services: Services) -> None:
     async with host(services).run_test(size=SIZE) as pilot:
         empty = pilot.app.screen.query_one("#keys-empty", Static)
         assert empty.display and str(empty.render()) == EMPTY_TEXT
@@ -68,7 +67,7 @@ async def test_empty_state_text(services: Any) -> None:
         assert "encrypted" in rendered(pilot, "#keyring-status")
 
 
-async def test_save_is_disabled_while_the_key_is_blank(services: Any) -> None:
+async def test_save_is_disabled_while_the_key_is_blank(services: Services) -> None:
     async with host(services).run_test(size=SIZE) as pilot:
         dialog = await open_add_dialog(pilot)
         save = dialog.query_one("#add-key-save", Button)
@@ -88,7 +87,7 @@ async def test_save_is_disabled_while_the_key_is_blank(services: Any) -> None:
 
 
 async def test_adding_a_key_saves_it_clears_the_input_and_publishes_a_change(
-    services: Any,
+    services: Services,
 ) -> None:
     changes: list[CredentialChange] = []
     services.vault.subscribe(changes.append)
@@ -112,7 +111,7 @@ async def test_adding_a_key_saves_it_clears_the_input_and_publishes_a_change(
     assert record.name == "work" and record.status is RecordStatus.ACTIVE
 
 
-async def test_project_scope_needs_a_project_id(services: Any) -> None:
+async def test_project_scope_needs_a_project_id(services: Services) -> None:
     async with host(services).run_test(size=SIZE) as pilot:
         dialog = await open_add_dialog(pilot)
         scope_row = dialog.query_one("#add-key-scope-id-row")
@@ -131,7 +130,7 @@ async def test_project_scope_needs_a_project_id(services: Any) -> None:
     assert (record.scope, record.scope_id) == ("project", "alpha")
 
 
-async def test_a_refused_key_is_explained_in_the_dialog(services: Any) -> None:
+async def test_a_refused_key_is_explained_in_the_dialog(services: Services) -> None:
     async with host(services).run_test(size=SIZE) as pilot:
         dialog = await open_add_dialog(pilot)
         await type_into(pilot, "#key-secret", "nvapi-has a space-inside-000")
@@ -144,7 +143,7 @@ async def test_a_refused_key_is_explained_in_the_dialog(services: Any) -> None:
     assert services.vault.list_records() == []
 
 
-async def test_cancel_adds_nothing(services: Any) -> None:
+async def test_cancel_adds_nothing(services: Services) -> None:
     async with host(services).run_test(size=SIZE) as pilot:
         await open_add_dialog(pilot)
         await type_into(pilot, "#key-secret", NVIDIA_KEY)
@@ -154,7 +153,7 @@ async def test_cancel_adds_nothing(services: Any) -> None:
     assert services.vault.list_records() == []
 
 
-async def test_delete_asks_naming_the_key_then_deletes(services: Any) -> None:
+async def test_delete_asks_naming_the_key_then_deletes(services: Services) -> None:
     services.vault.save("nvidia", NVIDIA_KEY, name="work")
     async with host(services).run_test(size=SIZE) as pilot:
         await pilot.press("d")
@@ -174,7 +173,7 @@ async def test_delete_asks_naming_the_key_then_deletes(services: Any) -> None:
         assert "Deleted nvidia/user" in rendered(pilot, "#settings-status")
 
 
-async def test_reenable_a_disabled_key_with_a_new_key(services: Any) -> None:
+async def test_reenable_a_disabled_key_with_a_new_key(services: Services) -> None:
     record = services.vault.save("nvidia", NVIDIA_KEY)
     services.vault.disable(record.id, "consecutive_failures")
     async with host(services).run_test(size=SIZE) as pilot:
@@ -195,7 +194,7 @@ async def test_reenable_a_disabled_key_with_a_new_key(services: Any) -> None:
     assert after.status is RecordStatus.ACTIVE and after.id == record.id
 
 
-async def test_reenable_is_not_offered_for_an_active_key(services: Any) -> None:
+async def test_reenable_is_not_offered_for_an_active_key(services: Services) -> None:
     services.vault.save("nvidia", NVIDIA_KEY)
     async with host(services).run_test(size=SIZE) as pilot:
         assert pilot.app.screen.query_one("#settings-reenable", Button).disabled
@@ -204,7 +203,7 @@ async def test_reenable_is_not_offered_for_an_active_key(services: Any) -> None:
         assert isinstance(pilot.app.screen, SettingsScreen)
 
 
-async def test_a_change_made_elsewhere_refreshes_the_table(services: Any) -> None:
+async def test_a_change_made_elsewhere_refreshes_the_table(services: Services) -> None:
     async with host(services).run_test(size=SIZE) as pilot:
         record = services.vault.save("nvidia", NVIDIA_KEY)
         await pilot.pause()
@@ -215,7 +214,7 @@ async def test_a_change_made_elsewhere_refreshes_the_table(services: Any) -> Non
 
 
 async def test_unavailable_keyring_is_explained_and_add_says_why() -> None:
-    services = make_services(load_settings(), fail.Keyring())
+    services = make_services(fail.Keyring())
     async with host(services).run_test(size=SIZE) as pilot:
         status = pilot.app.screen.query_one("#keyring-status", Static)
         assert "No usable OS keyring" in str(status.render())
@@ -229,7 +228,7 @@ async def test_unavailable_keyring_is_explained_and_add_says_why() -> None:
 
 
 async def test_plaintext_keyring_is_a_visible_warning() -> None:
-    services = make_services(load_settings(), PlaintextKeyring())
+    services = make_services(PlaintextKeyring())
     async with host(services).run_test(size=SIZE) as pilot:
         status = pilot.app.screen.query_one("#keyring-status", Static)
         assert status.has_class("keyring-plaintext")
@@ -239,9 +238,11 @@ async def test_plaintext_keyring_is_a_visible_warning() -> None:
 
 async def test_locked_key_can_only_be_replaced() -> None:
     keyring = MemoryKeyring()
-    services = make_services(load_settings(), keyring)
-    make_services(load_settings(), keyring).vault.save("nvidia", NVIDIA_KEY)
+    first = make_services(keyring)
+    first.vault.save("nvidia", NVIDIA_KEY)
+    await first.aclose()
     keyring.entries.clear()  # the data key is gone: the record can no longer be decrypted
+    services = make_services(keyring)
     async with host(services).run_test(size=SIZE) as pilot:
         assert table_rows(pilot)[0][4] == "Locked: cannot decrypt"
         assert pilot.app.screen.query_one("#settings-verify", Button).disabled
@@ -251,3 +252,65 @@ async def test_locked_key_can_only_be_replaced() -> None:
         assert isinstance(dialog, ReenableKeyScreen)
         assert dialog.query_one("#reenable-verify", Button).disabled
         assert "locked" in str(dialog.query(".key-dialog-text").last().render())
+
+
+@pytest.fixture
+def loopback_services(loopback: LoopbackServer, monkeypatch: pytest.MonkeyPatch) -> Services:
+    monkeypatch.setenv("AMPREALIZE_NVIDIA_BASE_URL", loopback.base_url)
+    return make_services()
+
+
+async def verify_selected(pilot: Pilot[None]) -> str:
+    await pilot.press("v")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    return rendered(pilot, "#settings-status")
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected", "severity"),
+    [
+        (Reply.completion("ok"), "Valid. ", "status-success"),
+        (Reply.problem(401, "Authentication failed"), "Invalid. ", "status-error"),
+        (
+            Reply.problem(404, "Function not found for account"),
+            "Model not served. ",
+            "status-warning",
+        ),
+    ],
+)
+async def test_verify_against_the_provider(
+    loopback_services: Services,
+    loopback: LoopbackServer,
+    reply: Reply,
+    expected: str,
+    severity: str,
+) -> None:
+    loopback_services.vault.save("nvidia", NVIDIA_KEY)
+    loopback.enqueue(reply)
+    async with host(loopback_services).run_test(size=SIZE) as pilot:
+        status = await verify_selected(pilot)
+        assert status.startswith(f"nvidia/user (nvapi-TE••••): {expected}")
+        assert pilot.app.screen.query_one("#settings-status").has_class(severity)
+        assert NVIDIA_KEY not in status
+    request = loopback.last_request
+    assert request.path.endswith("/chat/completions")
+    assert request.headers["authorization"] == f"Bearer {NVIDIA_KEY}"
+    assert request.json["max_tokens"] == 1
+
+
+async def test_verifying_a_disabled_key_re_enables_it(
+    loopback_services: Services, loopback: LoopbackServer
+) -> None:
+    record = loopback_services.vault.save("nvidia", NVIDIA_KEY)
+    loopback_services.vault.disable(record.id, "consecutive_failures")
+    loopback.enqueue(Reply.completion("ok"))
+    async with host(loopback_services).run_test(size=SIZE) as pilot:
+        await pilot.press("e")
+        await pilot.pause()
+        await pilot.click("#reenable-verify")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "The key is enabled again." in rendered(pilot, "#settings-status")
+        assert table_rows(pilot)[0][4] == "Active"
+    assert loopback_services.vault.list_records()[0].status is RecordStatus.ACTIVE

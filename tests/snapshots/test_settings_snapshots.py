@@ -11,7 +11,6 @@ from keyring.backends import fail
 from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
-from amprealize_tui.core.config import load_settings
 from amprealize_tui.tui.screens.audit import AuditScreen
 from amprealize_tui.tui.screens.settings import SettingsScreen
 from tests.settings_helpers import (
@@ -21,16 +20,17 @@ from tests.settings_helpers import (
     make_services,
     populate_audit,
     populate_keys,
+    ticking_clock,
 )
 
 SIZE = (120, 36)
 
 
 def settings_app(keyring: Any = None, *, with_keys: bool = False) -> ScreenHost:
-    services = make_services(load_settings(), keyring)
+    services = make_services(keyring)
     if with_keys:
         populate_keys(services.vault, services.settings.user_id)
-    return ScreenHost(lambda: SettingsScreen(services))
+    return ScreenHost(services, SettingsScreen)
 
 
 def test_settings_empty(snap_compare: Any) -> None:
@@ -70,8 +70,9 @@ def test_settings_keyring_unavailable(snap_compare: Any) -> None:
 
 
 def _audit_app(*, broken: bool) -> ScreenHost:
-    services = populate_audit(load_settings(), broken=broken)
-    return ScreenHost(lambda: AuditScreen(services))
+    services = make_services(clock=ticking_clock())
+    populate_audit(services, broken=broken)
+    return ScreenHost(services, AuditScreen)
 
 
 async def _settle(pilot: Pilot[None]) -> None:

@@ -9,7 +9,7 @@ same events on its own.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -30,6 +30,7 @@ from amprealize_tui.tui.screens.add_key import (
 from amprealize_tui.tui.widgets.key_table import KeyTable, describe_record
 
 if TYPE_CHECKING:
+    from amprealize_tui.core.credentials.verification import VerifyOutcome
     from amprealize_tui.core.services import Services
 
 EMPTY_TEXT = (
@@ -256,11 +257,6 @@ class SettingsScreen(Screen[None]):
         self.set_status(f"{describe_record(record)}: {text}", severity=severity)
 
 
-class _Outcome(Protocol):
-    status: str
-    message: str
-
-
 # Verification statuses (core/providers/results.py VerifyStatus): label, default sentence, severity.
 _OUTCOMES = {
     "valid": ("Valid", "The provider accepted the key.", "success"),
@@ -278,8 +274,9 @@ _OUTCOMES = {
 }
 
 
-def describe_outcome(outcome: _Outcome) -> tuple[str, str]:
-    """A status-line sentence and a severity for a verification result."""
+def describe_outcome(outcome: VerifyOutcome) -> tuple[str, str]:
+    """A status-line sentence and a severity for a verification outcome."""
     status = str(outcome.status)
     label, default, severity = _OUTCOMES.get(status, (status, "", "warning"))
-    return (f"{label}. {outcome.message or default}", severity)
+    enabled = " The key is enabled again." if outcome.reenabled else ""
+    return (f"{label}. {outcome.message or default}{enabled}", severity)
