@@ -116,6 +116,32 @@ def test_verify_reports_a_torn_last_line(
     assert "record 3 (line 3): incomplete append" in capsys.readouterr().out
 
 
+def test_archive_recovers_from_a_broken_log(
+    audit: AuditLog, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fill(audit, 3)
+    content = settings.audit_path.read_bytes().splitlines(keepends=True)
+    settings.audit_path.write_bytes(content[0])
+    assert main(["audit", "verify"]) == 1
+    capsys.readouterr()
+    assert main(["audit", "archive"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"audit log kept as {settings.audit_path}.")
+    assert out.endswith("; the next record starts a new chain\n")
+    kept = [p for p in settings.home.iterdir() if p.name.startswith("audit.jsonl.")]
+    assert [p.read_bytes() for p in kept] == [content[0]]
+    assert main(["audit", "verify"]) == 0
+    assert capsys.readouterr().out == "audit log OK: 0 records\n"
+    fill(audit, 1)
+    assert main(["audit", "verify"]) == 0
+    assert capsys.readouterr().out == "audit log OK: 1 record\n"
+
+
+def test_archive_without_a_log(settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["audit", "archive"]) == 0
+    assert capsys.readouterr().out == "no audit log to archive; the checkpoint was reset\n"
+
+
 def test_tail_readable_lines(audit: AuditLog, capsys: pytest.CaptureFixture[str]) -> None:
     fill(audit, 5)
     assert main(["audit", "tail", "-n", "4"]) == 0

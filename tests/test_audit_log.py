@@ -308,6 +308,54 @@ def test_appending_after_truncation_is_refused(log: AuditLog, path: Path) -> Non
     assert path.read_bytes() == before
 
 
+def test_archive_after_truncation_keeps_the_evidence_and_starts_a_new_chain(
+    log: AuditLog, path: Path, checkpoint: MemoryCheckpoint
+) -> None:
+    write(log, 4)
+    _rewrite(path, lines(path)[:2])
+    damaged = path.read_bytes()
+    archived = log.archive()
+    assert archived == path.with_name("audit.jsonl.20250301T120005Z")
+    assert archived.read_bytes() == damaged
+    assert not path.exists()
+    assert checkpoint.get() == Checkpoint(0, GENESIS_HASH)
+    assert log.verify() == VerifyReport(True, 0, None, "")
+    write(log, 2)
+    assert json.loads(lines(path)[0])["prev_hash"] == GENESIS_HASH
+    report = log.verify()
+    assert (report.ok, report.count) == (True, 2)
+
+
+def test_archive_by_another_writer_redirects_later_appends(
+    path: Path, checkpoint: MemoryCheckpoint
+) -> None:
+    app = AuditLog(path, checkpoint=checkpoint, clock=Clock())
+    cli = AuditLog(path, checkpoint=checkpoint, clock=Clock())
+    write(app, 3)
+    archived = cli.archive()
+    write(app, 1)  # the app still holds a descriptor of the renamed file
+    assert len(lines(archived)) == 3
+    assert [json.loads(line)["seq"] for line in lines(path)] == [1]
+    assert app.verify().ok and AuditLog(archived).verify().count == 3
+    app.close()
+
+
+def test_archive_twice_in_one_second_keeps_both(path: Path) -> None:
+    frozen = AuditLog(path, clock=lambda: T0)
+    write(frozen, 1)
+    first = frozen.archive()
+    write(frozen, 1)
+    second = frozen.archive()
+    assert first != second and first.exists() and second.exists()
+    frozen.close()
+
+
+def test_archive_without_a_log_resets_the_checkpoint(path: Path) -> None:
+    checkpoint = MemoryCheckpoint(Checkpoint(5, "a" * 64))
+    assert AuditLog(path, checkpoint=checkpoint).archive() is None
+    assert checkpoint.get() == Checkpoint(0, GENESIS_HASH)
+
+
 def test_malformed_middle_line(log: AuditLog, path: Path) -> None:
     write(log, 3)
     content = lines(path)

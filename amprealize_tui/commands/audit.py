@@ -1,4 +1,4 @@
-"""`amprealize-tui audit verify|tail`: check the hash chain, show the newest records."""
+"""`amprealize-tui audit verify|tail|archive`: check the chain, show records, start anew."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import Any
 
 from amprealize_tui.cli import UsageError
 from amprealize_tui.core.audit.checkpoint import MemoryCheckpoint, MetaCheckpoint
-from amprealize_tui.core.audit.log import AuditLog
-from amprealize_tui.core.config import Settings, load_settings
+from amprealize_tui.core.audit.log import AuditLog, open_audit
+from amprealize_tui.core.config import Settings, ensure_home, load_settings
 from amprealize_tui.core.conversations.sanitize import sanitize_terminal_text
 from amprealize_tui.core.conversations.store import ConversationStore, StoreError
 
@@ -32,10 +32,17 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="verify the audit log's hash chain or show its newest records",
         description="Verify the tamper-evident audit log, or show its newest records.",
     )
-    actions = parser.add_subparsers(dest="audit_command", metavar="{verify,tail}", required=True)
+    actions = parser.add_subparsers(
+        dest="audit_command", metavar="{verify,tail,archive}", required=True
+    )
     actions.add_parser(
         "verify",
         help="check every record's hash, the chain and the head checkpoint (exit 1 if broken)",
+    )
+    actions.add_parser(
+        "archive",
+        help="keep the current log aside under a dated name and start a new chain "
+        "(the way out after verify reports damage)",
     )
     tail = actions.add_parser("tail", help="show the newest records, one line each")
     tail.add_argument(
@@ -54,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     if args.audit_command == "verify":
         return _verify(settings)
+    if args.audit_command == "archive":
+        return _archive(settings)
     if args.lines < 1:
         raise UsageError(f"-n must be at least 1 (got {args.lines}).")
     return _tail(settings, args.lines, as_json=args.json)
@@ -73,10 +82,26 @@ def _verify(settings: Settings) -> int:
         return _report(AuditLog(settings.audit_path, checkpoint=MetaCheckpoint(store)))
 
 
+def _archive(settings: Settings) -> int:
+    ensure_home(settings)
+    try:
+        store = ConversationStore(settings.database_path)
+    except StoreError as exc:
+        print(f"amprealize-tui audit: cannot reset the audit checkpoint: {exc}", file=sys.stderr)
+        return 1
+    with store, open_audit(settings, store) as log:
+        archived = log.archive()
+    if archived is None:
+        print("no audit log to archive; the checkpoint was reset")
+    else:
+        print(f"audit log kept as {archived}; the next record starts a new chain")
+    return 0
+
+
 def _report(log: AuditLog) -> int:
     report = log.verify()
     if report.ok:
-        print(f"audit log OK: {report.count} records")
+        print(f"audit log OK: {report.count} record{'' if report.count == 1 else 's'}")
     else:
         print(f"audit log BROKEN: {report.problem}")
         print(f"{report.count} records verified before the problem; file: {log.path}")

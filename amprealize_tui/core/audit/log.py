@@ -14,7 +14,8 @@ A crash can leave a torn final line (no newline). `verify()` reports it as an in
 and fails. The next append, if the checkpoint does not cover the torn record, moves the torn
 bytes to `<log>.incomplete` (kept as evidence, never deleted) and continues the chain from the
 last whole record; such a record was never acknowledged to its caller. If the checkpoint says
-the log should be longer than it is, appending refuses (AuditIntegrityError): records were cut.
+the log should be longer than it is, appending refuses (AuditIntegrityError): records were cut;
+`archive()` (the `audit archive` command) keeps that log aside and starts a new chain.
 """
 
 from __future__ import annotations
@@ -140,10 +141,7 @@ class AuditLog:
 
     def close(self) -> None:
         with self._lock:
-            if self._fd is not None:
-                os.close(self._fd)
-                self._fd = None
-                self._head = None
+            self._close_fd()
 
     def __enter__(self) -> AuditLog:
         return self
@@ -180,8 +178,7 @@ class AuditLog:
             }
         )
         with self._lock:
-            fd = self._open()
-            flock(fd, LOCK_EX)
+            fd = self._lock_current_file()
             try:
                 size, seq, prev_hash = self._current_head(fd)
                 body = dict(fields)
@@ -202,6 +199,34 @@ class AuditLog:
                     self._checkpoint.set(Checkpoint(count=seq + 1, last_hash=digest))
             finally:
                 flock(fd, LOCK_UN)
+
+    def _lock_current_file(self) -> int:
+        """Our descriptor of the file now at `path`, exclusively locked.
+
+        If the log was archived (renamed) since we opened it, possibly by another process, the
+        old descriptor is dropped and the new file opened, so no record lands in an archive.
+        """
+        while True:
+            fd = self._open()
+            flock(fd, LOCK_EX)
+            try:
+                current = os.stat(self._path)
+            except FileNotFoundError:
+                current = None
+            opened = os.fstat(fd)
+            if current is not None and (current.st_ino, current.st_dev) == (
+                opened.st_ino,
+                opened.st_dev,
+            ):
+                return fd
+            flock(fd, LOCK_UN)
+            self._close_fd()
+
+    def _close_fd(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+            self._head = None
 
     def _open(self) -> int:
         if self._fd is None:
@@ -249,15 +274,19 @@ class AuditLog:
         try:
             checkpoint = None if self._checkpoint is None else self._checkpoint.get()
         except CheckpointError as exc:
-            raise AuditIntegrityError(f"{exc} Nothing was appended.") from None
+            raise AuditIntegrityError(
+                f"{exc} Nothing was appended; `amprealize-tui audit archive` keeps this log "
+                "aside and starts a new chain."
+            ) from None
         if checkpoint is not None and (
             checkpoint.count > seq or (checkpoint.count == seq and checkpoint.last_hash != digest)
         ):
             raise AuditIntegrityError(
                 f"the audit log {self._path} ends at record {seq} but its checkpoint expects "
                 f"{checkpoint.count} records with a different last hash: records were removed or "
-                "rewritten. Nothing was appended. Run `amprealize-tui audit verify`, keep the file "
-                "for investigation, and move it aside to start a new log."
+                "rewritten. Nothing was appended. Run `amprealize-tui audit verify` to see what "
+                "changed, then `amprealize-tui audit archive` to keep this log aside and start "
+                "a new chain."
             )
         if torn:
             with self.incomplete_path.open("ab") as sidecar:
@@ -267,6 +296,36 @@ class AuditLog:
             size -= len(torn)
             os.ftruncate(fd, size)
         return size, seq, digest
+
+    def archive(self) -> Path | None:
+        """Sets the log aside (renamed, kept) and resets the checkpoint: a new chain begins.
+
+        This is the way out after verify reports tampering or damage: the evidence is kept
+        under a new name and the app can audit again. Returns the new name, or None when
+        there was no log (the checkpoint is reset either way).
+        """
+        with self._lock:
+            if not self._path.exists():
+                self._reset_checkpoint()
+                return None
+            fd = self._lock_current_file()
+            stamp = self._clock().astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+            archived = self._path.with_name(f"{self._path.name}.{stamp}")
+            suffix = 1
+            while archived.exists():
+                suffix += 1
+                archived = self._path.with_name(f"{self._path.name}.{stamp}-{suffix}")
+            try:
+                os.rename(self._path, archived)
+                self._reset_checkpoint()
+            finally:
+                flock(fd, LOCK_UN)
+                self._close_fd()
+            return archived
+
+    def _reset_checkpoint(self) -> None:
+        if self._checkpoint is not None:
+            self._checkpoint.set(Checkpoint(count=0, last_hash=GENESIS_HASH))
 
     # -- reading -----------------------------------------------------------------------------
 
