@@ -196,3 +196,14 @@ def test_re_enabling_takes_a_new_key_or_a_verification(vault: CredentialVault) -
         resolver.resolve("nvidia")
     vault.mark_verified(ids["user"])
     assert resolver.resolve("nvidia").secret.reveal() == new_key
+
+
+def test_only_real_use_stamps_last_used(vault: CredentialVault) -> None:
+    ids = _store(vault, "user")
+    resolver = _resolver(vault)
+    resolver.resolve("nvidia", mark_used=False)
+    assert vault.get_record(ids["user"]).last_used_at is None
+    assert resolver.resolve("nvidia", mark_used=False).scope is CredentialScope.USER
+    resolver.resolve("nvidia")
+    assert vault.get_record(ids["user"]).last_used_at is not None
+    assert _resolver(vault).resolve("nvidia", mark_used=False).is_byok

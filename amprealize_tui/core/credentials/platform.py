@@ -48,6 +48,7 @@ class PlatformCredentials:
         project_id: str | None = None,
         org_id: str | None = None,
         prefer_user: bool = False,
+        mark_used: bool = True,
     ) -> ResolvedCredential:
         credential = self.get(provider)
         if credential is None:

@@ -46,12 +46,13 @@ class VaultResolver:
         project_id: str | None = None,
         org_id: str | None = None,
         prefer_user: bool = False,
+        mark_used: bool = True,
     ) -> ResolvedCredential:
         order = scope_order(
             self._vault.user_id, project_id=project_id, org_id=org_id, prefer_user=prefer_user
         )
         for scope, scope_id in order:
-            credential = self._vault.credential_for(provider, scope, scope_id)
+            credential = self._vault.credential_for(provider, scope, scope_id, mark_used=mark_used)
             if credential is not None:
                 return credential
         platform = self._platform.get(provider)

@@ -100,8 +100,10 @@ class CredentialResolver(Protocol):
         project_id: str | None = None,
         org_id: str | None = None,
         prefer_user: bool = False,
+        mark_used: bool = True,
     ) -> ResolvedCredential:
-        """The credential to use, or CredentialMissing / CredentialBlocked."""
+        """The credential to use, or CredentialMissing / CredentialBlocked. mark_used=False is
+        for availability checks: a stored key's last_used_at is stamped only for real use."""
         ...
 
     def report_auth_result(self, credential: ResolvedCredential, ok: bool) -> None:

@@ -140,12 +140,13 @@ class CredentialVault:
             return self._view(document, record)
 
     def credential_for(
-        self, provider: str, scope: CredentialScope, scope_id: str
+        self, provider: str, scope: CredentialScope, scope_id: str, *, mark_used: bool = True
     ) -> ResolvedCredential | None:
         """The key stored for exactly this scope, or None when there is none.
 
         A record that exists but is disabled or cannot be decrypted raises CredentialBlocked:
-        the caller must not look further (fail closed). A success stamps last_used_at.
+        the caller must not look further (fail closed). A success stamps last_used_at unless
+        mark_used is False (an availability check, not a use).
         """
         with self._lock:
             document = self._load()
@@ -170,7 +171,8 @@ class CredentialVault:
                     f"with a new key or a successful verification ({hint})",
                     record.id,
                 )
-            self._stamp_last_used(record)
+            if mark_used:
+                self._stamp_last_used(record)
             return ResolvedCredential(provider, scope, secret, record.id)
 
     def unseal(self, record_id: str) -> ResolvedCredential:
