@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
             audit = None if args.keys_action == "list" else _open_audit(settings, stack)
             vault = open_vault(settings, audit=audit)
             return _ACTIONS[args.keys_action](args, settings, vault)
-        except (VaultError, Refusal, StoreError) as exc:
+        except (VaultError, Refusal, StoreError, OSError) as exc:
             print(f"{PROG}: {exc}", file=sys.stderr)
             return 1
 
