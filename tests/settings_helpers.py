@@ -6,7 +6,6 @@ import itertools
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,10 +18,10 @@ from amprealize_tui.core.config import load_settings
 from amprealize_tui.core.credentials.types import CredentialScope
 from amprealize_tui.core.credentials.vault import CredentialVault
 from amprealize_tui.core.services import Services, build_services
-from amprealize_tui.tui.stylesheet import stylesheet_path
+from amprealize_tui.tui.app import stylesheet_paths
+from tests.vault_helpers import MemoryKeyring
 
 FIXED_NOW = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
-SETTINGS_TCSS = Path(__file__).resolve().parent.parent / "amprealize_tui/tui/settings.tcss"
 
 # Fake keys. Only their masks (first 8 characters + dots) may ever appear on screen.
 NVIDIA_KEY = "nvapi-TEST-not-a-real-key-0000"
@@ -33,29 +32,6 @@ FAKE_KEYS = (NVIDIA_KEY, NVIDIA_KEY_2, OPENAI_KEY)
 
 def fixed_clock() -> datetime:
     return FIXED_NOW
-
-
-class MemoryKeyring(KeyringBackend):
-    """A recommended (secure) in-memory keyring."""
-
-    priority = 10  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.entries.pop((service, username), None)
-
-
-class PlaintextKeyring(MemoryKeyring):
-    """Named like keyrings.alt's file keyring: the vault must warn that keys are unprotected."""
 
 
 def ticking_clock(step: timedelta = timedelta(seconds=1)) -> Callable[[], datetime]:
@@ -83,7 +59,7 @@ class ScreenHost(App[None]):
     """Opens one of our screens over an empty base, styled with the app's stylesheets, and
     closes the services on exit as AmprealizeApp does."""
 
-    CSS_PATH = [stylesheet_path(), SETTINGS_TCSS]  # noqa: RUF012 (Textual reads a plain list)
+    CSS_PATH = stylesheet_paths()  # the real app's: stays right when settings.tcss is merged
 
     def __init__(self, services: Services, make_screen: Callable[[Services], Screen[Any]]) -> None:
         super().__init__()

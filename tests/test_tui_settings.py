@@ -17,11 +17,10 @@ from tests.loopback_server import LoopbackServer, Reply
 from tests.settings_helpers import (
     NVIDIA_KEY,
     NVIDIA_KEY_2,
-    MemoryKeyring,
-    PlaintextKeyring,
     ScreenHost,
     make_services,
 )
+from tests.vault_helpers import MemoryKeyring, PlaintextKeyring
 
 SIZE = (120, 36)
 

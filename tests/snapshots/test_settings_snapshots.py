@@ -15,13 +15,13 @@ from amprealize_tui.tui.screens.audit import AuditScreen
 from amprealize_tui.tui.screens.settings import SettingsScreen
 from tests.settings_helpers import (
     NVIDIA_KEY,
-    PlaintextKeyring,
     ScreenHost,
     make_services,
     populate_audit,
     populate_keys,
     ticking_clock,
 )
+from tests.vault_helpers import PlaintextKeyring
 
 SIZE = (120, 36)
 
