@@ -12,7 +12,13 @@ from amprealize_tui.core.routing.contract import (
     RouteMode,
     RouteResult,
 )
-from amprealize_tui.tui.widgets.badges import Badge, format_latency, route_badges
+from amprealize_tui.tui.widgets.badges import (
+    Badge,
+    badges_content,
+    format_latency,
+    pack_badges,
+    route_badges,
+)
 from amprealize_tui.tui.widgets.route_details import route_details_content
 
 PERSONAL = RouteContext()
@@ -169,3 +175,14 @@ def test_route_details_list_every_candidate_with_its_permission_row() -> None:
 
 def test_route_details_without_a_route_say_so() -> None:
     assert route_details_content({}).plain == "No route was recorded for this message."
+
+
+def test_badges_pack_into_lines_without_splitting_a_badge() -> None:
+    badges = [Badge("chat.read_synthesis", "action"), Badge("low risk", "risk-low")]
+    badges.append(Badge("3 ms", "latency"))
+    # widths: 21, 10, 6 cells (text plus one cell of padding each side)
+    assert pack_badges(badges, 32) == [badges[:2], badges[2:]]
+    assert pack_badges(badges, 39) == [badges]
+    assert pack_badges(badges, 5) == [[b] for b in badges]
+    lines = badges_content(badges, 32).plain.split("\n")
+    assert lines == [" chat.read_synthesis   low risk ", " 3 ms "]

@@ -72,5 +72,4 @@ def build_app(
         if problem is None:
             raise
         return app(settings, None, problem)
-    services.store.mark_streaming_incomplete()  # a reply cut by a crash shows as interrupted
     return app(settings, services)

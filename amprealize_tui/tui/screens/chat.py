@@ -31,7 +31,7 @@ from amprealize_tui.core.routing.contract import RouteMode
 from amprealize_tui.tui.widgets.composer import Composer, PromptArea, picker_state
 from amprealize_tui.tui.widgets.conversation_list import ConversationList, scope_label
 from amprealize_tui.tui.widgets.conversation_pane import ConversationPane
-from amprealize_tui.tui.widgets.messages import AssistantMessageView, RenderContext
+from amprealize_tui.tui.widgets.messages import AssistantMessageView, MessageView, RenderContext
 from amprealize_tui.tui.widgets.notices import ApprovalCard, ClarificationCard, ErrorNotice
 
 if TYPE_CHECKING:
@@ -43,13 +43,18 @@ SETTINGS_COMMAND = "/settings"
 
 
 class ChatScreen(Screen[None]):
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
+        (0, "-narrow"),
+        (SIDEBAR_MIN_WIDTH, "-wide"),
+    ]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel_reply", "Stop reply", id="chat.stop"),
+        Binding("ctrl+up", "focus_messages", "Messages", id="chat.focus_messages"),
         Binding("ctrl+n", "app.new_conversation", "New chat", id="chat.new"),
         Binding("ctrl+b", "app.toggle_sidebar", "Chats", id="chat.sidebar"),
-        Binding("ctrl+g", "app.pick_model", "Model", id="chat.pick_model"),
+        Binding("ctrl+g", "app.pick_model", "Model", show=False, id="chat.pick_model"),
         Binding("f4", "app.copy_last_reply", "Copy reply", id="chat.copy_last"),
-        Binding("f8", "app.delete_conversation", "Delete chat", id="chat.delete"),
+        Binding("f8", "app.delete_conversation", "Delete chat", show=False, id="chat.delete"),
     ]
 
     def __init__(self, services: Services, context: RenderContext) -> None:
@@ -101,11 +106,7 @@ class ChatScreen(Screen[None]):
     def refresh_models(self) -> None:
         """Re-read availability (after a key change, or when the conversation's project changes)."""
         project_id = self.conversation.project_id if self.conversation else None
-        availability = self.services.availability(project_id=project_id)
-        default = self.services.catalog.default()
-        self.composer.show_models(
-            picker_state(availability, default_model_id=default.model_id if default else None)
-        )
+        self.composer.show_models(picker_state(self.services.availability(project_id=project_id)))
 
     def _on_vault_change(self, _change: object) -> None:
         try:
@@ -129,9 +130,10 @@ class ChatScreen(Screen[None]):
     # -- conversations -----------------------------------------------------------------------
 
     def _show_heading(self) -> None:
-        user = self.services.settings.user_id
-        self.sub_title = f"{scope_label(self.conversation)} · {user}"
-        self.title = self.conversation.title if self.conversation else "amprealize-tui"
+        parts = [scope_label(self.conversation), self.services.settings.user_id]
+        if self.conversation is not None:
+            parts.append(self.conversation.title)
+        self.sub_title = " · ".join(parts)
 
     def _refresh_sidebar(self) -> None:
         current = self.conversation.id if self.conversation else None
@@ -274,9 +276,7 @@ class ChatScreen(Screen[None]):
         elif view is not None:
             view.update_message(message)
         else:
-            view = await self.pane.add(message)
-            if isinstance(view, ApprovalCard | ClarificationCard | ErrorNotice):
-                view.focus()
+            await self.pane.add(message)
 
     def _reload_heading(self) -> None:
         if self.conversation is None:
@@ -291,7 +291,7 @@ class ChatScreen(Screen[None]):
         text = event.text
         if text.strip() == SETTINGS_COMMAND:
             self.composer.take_text()
-            self.app.run_action("open_settings")
+            await self.app.run_action("open_settings")
             return
         if self.replying:
             self.notify("A reply is still in progress; press Escape to stop it.")
@@ -334,12 +334,33 @@ class ChatScreen(Screen[None]):
             self.notify(str(event.worker.error), severity="error", title="Could not do that")
             self._resync(self._reply_card_id)
             await self._settle_interrupted()
-        finished = (WorkerState.SUCCESS, WorkerState.CANCELLED, WorkerState.ERROR)
-        if event.state in finished and not self._card_has_focus():
+        if event.state in (WorkerState.SUCCESS, WorkerState.CANCELLED, WorkerState.ERROR):
+            self._point_to_next_step()
+
+    def _point_to_next_step(self) -> None:
+        """Say how to act on a card that waits for the user. Cards are never focused for the
+        user: a key typed for the composer must not approve a high-risk action."""
+        views = self.pane.views
+        last = views[-1] if views else None
+        hint = ""
+        if isinstance(last, ApprovalCard) and last.pending:
+            hint = "Needs your approval: ctrl+↑ then a (approve) or d (deny), or click a button."
+        elif isinstance(last, ClarificationCard) and last.open:
+            hint = "Which did you mean? ctrl+↑ then 1-3, or click a choice."
+        elif isinstance(last, ErrorNotice) and last.retryable:
+            hint = "The reply failed: ctrl+↑ then r to retry, or click Retry."
+        if hint or not self.composer.has_error:
+            self.composer.show_status(hint, warning=bool(hint))
+        if not isinstance(self.focused, MessageView):
             self.composer.focus_prompt()
 
-    def _card_has_focus(self) -> bool:
-        return isinstance(self.focused, ApprovalCard | ClarificationCard | ErrorNotice)
+    def action_focus_prompt(self) -> None:
+        self.composer.focus_prompt()
+
+    def action_focus_messages(self) -> None:
+        views = self.pane.views
+        if views:
+            views[-1].focus()
 
     async def _settle_interrupted(self) -> None:
         """After a cancel, show each still-streaming reply as the store saved it."""

@@ -11,8 +11,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from rich.cells import cell_len
 from textual.content import Content
-from textual.widgets import Static
+from textual.geometry import Size
+from textual.widget import Widget
 
 from amprealize_tui.core.conversations.models import Message, MessageStatus
 
@@ -148,18 +150,52 @@ def route_badges(
     return badges
 
 
-def badges_content(badges: list[Badge]) -> Content:
-    parts: list[str | tuple[str, str]] = []
+def _cells(badge: Badge) -> int:
+    return cell_len(badge.text) + 2  # one cell of padding each side
+
+
+def pack_badges(badges: list[Badge], width: int) -> list[list[Badge]]:
+    """Badges in lines no wider than `width` (a lone badge wider than that gets its own line).
+    Textual would otherwise wrap inside a badge, splitting "3 ms" over two lines."""
+    lines: list[list[Badge]] = []
+    used = 0
     for badge in badges:
+        cells = _cells(badge)
+        if lines and used + 1 + cells <= width:
+            lines[-1].append(badge)
+            used += 1 + cells
+        else:
+            lines.append([badge])
+            used = cells
+    return lines
+
+
+def badges_content(badges: list[Badge], width: int) -> Content:
+    parts: list[str | tuple[str, str]] = []
+    for line in pack_badges(badges, max(width, 1)):
         if parts:
-            parts.append(" ")
-        parts.append((f" {badge.text} ", BADGE_STYLES[badge.kind]))
+            parts.append("\n")
+        for index, badge in enumerate(line):
+            if index:
+                parts.append(" ")
+            parts.append((f" {badge.text} ", BADGE_STYLES[badge.kind]))
     return Content.assemble(*parts)
 
 
-class BadgeRow(Static):
-    """One line of badges (wraps on narrow terminals)."""
+class BadgeRow(Widget):
+    """The badges of one message, packed into as many lines as the width needs."""
+
+    def __init__(self, *, classes: str | None = None) -> None:
+        super().__init__(classes=classes)
+        self._badges: list[Badge] = []
 
     def show_badges(self, badges: list[Badge]) -> None:
-        self.update(badges_content(badges))
+        self._badges = badges
         self.display = bool(badges)
+        self.refresh(layout=True)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(pack_badges(self._badges, max(width, 1)))
+
+    def render(self) -> Content:
+        return badges_content(self._badges, self.content_size.width)

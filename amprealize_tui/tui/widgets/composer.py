@@ -6,7 +6,6 @@ ctrl+enter is not reliably distinguishable in terminals.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -18,9 +17,8 @@ from textual.content import Content
 from textual.message import Message as TextualMessage
 from textual.widgets import Select, Static, TextArea
 
+from amprealize_tui.core.providers.availability import Availability, ReadinessState
 from amprealize_tui.core.routing.contract import RouteMode
-
-NO_KEY_HINT = "Add your NVIDIA key in Settings (F2) or set NVIDIA_API_KEY."
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +81,7 @@ class Composer(Vertical):
         super().__init__(id=id)
         self._route_mode = route_mode
         self._fallback_model_id: str | None = None
+        self._readiness_note = ""  # why no model can answer; shown whenever nothing else is
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="composer-bar"):
@@ -136,11 +135,17 @@ class Composer(Vertical):
         else:
             picker.prompt = f"No model: {state.reason}"
             picker.disabled = True
-        self.show_status(
-            "" if state.ready else state.message, warning=not state.ready and bool(state.message)
-        )
+        self._readiness_note = "" if state.ready else state.message
+        self.show_status("")
+
+    @property
+    def has_error(self) -> bool:
+        return self.query_one("#composer-status", Static).has_class("-error")
 
     def show_status(self, text: str, *, warning: bool = False, error: bool = False) -> None:
+        """Show `text` under the pickers; empty text brings back the readiness note, if any."""
+        if not text and self._readiness_note:
+            text, warning = self._readiness_note, True
         status = self.query_one("#composer-status", Static)
         status.update(Content(text))
         status.display = bool(text)
@@ -155,28 +160,25 @@ class Composer(Vertical):
         self.prompt.focus()
 
 
-def picker_state(availability: object, *, default_model_id: str | None) -> PickerState:
+_REASONS = {
+    ReadinessState.NEEDS_API_KEY: "needs an API key",
+    ReadinessState.INVALID_KEY: "key invalid or locked",
+    ReadinessState.NO_MODEL_AVAILABLE: "none configured",
+}
+
+
+def picker_state(availability: Availability) -> PickerState:
     """Flatten a core `Availability` (models + readiness) into what the composer shows."""
-    models: Sequence[object] = getattr(availability, "models", ())
-    readiness = getattr(availability, "readiness", None)
+    readiness = availability.readiness
     choices = tuple(
-        ModelChoice(
-            model_id=item.model.model_id,  # type: ignore[attr-defined]
-            display_name=item.model.display_name,  # type: ignore[attr-defined]
-            credential_source=str(getattr(item, "credential_source", "none")),
-        )
-        for item in models
+        ModelChoice(item.model.model_id, item.model.display_name, item.credential_source)
+        for item in availability.models
     )
-    state = str(getattr(readiness, "state", "ready" if choices else "needs_api_key"))
-    reason = {
-        "needs_api_key": "needs an API key",
-        "invalid_key": "key invalid or locked",
-        "no_model_available": "none available",
-    }.get(state, "none available")
-    message = str(getattr(readiness, "message", "") or "")
-    if state == "needs_api_key" and "F2" not in message:
-        message = f"{message} {NO_KEY_HINT}".strip()
-    if state == "invalid_key" and "F2" not in message:
-        message = f"{message} Fix or remove it in Settings (F2).".strip()
-    suggested = getattr(readiness, "suggested_model_id", None) or default_model_id
-    return PickerState(choices, suggested, state == "ready" and bool(choices), reason, message)
+    ready = readiness.state is ReadinessState.READY and bool(choices)
+    return PickerState(
+        choices,
+        readiness.suggested_model_id,
+        ready,
+        _REASONS.get(readiness.state, "none available"),
+        readiness.message,
+    )

@@ -54,6 +54,9 @@ class MessageView(Vertical, can_focus=True):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("e", "toggle_route", "Route", id="message.toggle_route"),
         Binding("c", "copy", "Copy", id="message.copy"),
+        Binding("up", "step(-1)", "Previous", show=False, id="message.previous"),
+        Binding("down", "step(1)", "Next", show=False, id="message.next"),
+        Binding("i", "screen.focus_prompt", "Compose", show=False, id="message.compose"),
     ]
 
     ROLE_LABEL = "message"
@@ -76,9 +79,9 @@ class MessageView(Vertical, can_focus=True):
         self.refresh_frame()
 
     def header_content(self) -> Content:
-        return Content.assemble(
-            (self.title(), "bold"), ("  " + clock_time(self.message.created_at), "$text-muted")
-        )
+        when = clock_time(self.message.created_at)
+        stamp = f" · {when}" if when else ""
+        return Content.assemble((self.title(), "bold"), (stamp, "$text-muted"))
 
     def title(self) -> str:
         return self.ROLE_LABEL
@@ -104,6 +107,15 @@ class MessageView(Vertical, can_focus=True):
         self.app.copy_to_clipboard(self.copy_text())
         self.notify("Message copied to the clipboard.", timeout=2)
 
+    async def action_step(self, offset: int) -> None:
+        """Move the selection to the previous/next message; past the last one, to the composer."""
+        siblings = list(self.parent.query_children(MessageView)) if self.parent else [self]
+        index = siblings.index(self) + offset
+        if 0 <= index < len(siblings):
+            siblings[index].focus()
+        elif index >= len(siblings):
+            await self.screen.run_action("focus_prompt")
+
     def action_toggle_route(self) -> None:
         self.toggle_class("expanded")
         if self.has_class("expanded"):
@@ -120,7 +132,14 @@ class MessageView(Vertical, can_focus=True):
 
 
 class UserMessageView(MessageView):
+    """The user's text. Its metadata names the requested model, which the reply's badges show,
+    so it has no badge row of its own."""
+
     ROLE_LABEL = "you"
+
+    def refresh_frame(self) -> None:
+        super().refresh_frame()
+        self.query_one(BadgeRow).display = False
 
     def compose_body(self) -> ComposeResult:
         yield Static(

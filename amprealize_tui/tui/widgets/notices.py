@@ -75,13 +75,10 @@ class ApprovalCard(MessageView):
         scopes = ", ".join(str(s) for s in metadata.get("required_scopes") or ()) or "none"
         parts: list[str | tuple[str, str] | Content] = [
             _text(self.message),
-            "\n",
-            ("action ", "$text-muted"),
-            (str(candidate.get("action_id", "?")), "bold"),
-            ("  risk ", "$text-muted"),
+            "\nrisk: ",
             (str(risk), f"bold $text-{'error' if risk == 'high' else 'warning'}"),
-            ("  required scopes ", "$text-muted"),
-            scopes,
+            " · required scopes (any one): ",
+            (scopes, "bold"),
         ]
         if not self.pending:
             verdict = "Approved" if self.message.status is MessageStatus.APPROVED else "Denied"
