@@ -74,7 +74,7 @@ async def test_records_newest_first_with_route_columns(services: Services) -> No
     assert table_rows == [
         [
             times[0],
-            "policy_decision",
+            "policy",
             "work_item.manage",
             "allow",
             "deterministic (llm)",
@@ -83,7 +83,7 @@ async def test_records_newest_first_with_route_columns(services: Services) -> No
         ],
         [
             times[1],
-            "policy_decision",
+            "policy",
             "chat.read_synthesis",
             "allow",
             "deterministic",

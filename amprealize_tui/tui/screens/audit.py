@@ -49,6 +49,12 @@ def _text(value: object) -> str:
     return "—" if value in (None, "") else str(value)
 
 
+def event_label(value: object) -> str:
+    """The event type's first word ("policy" for policy_decision): the columns must fit 120
+    cells; `amprealize-tui audit tail` prints the full names."""
+    return _text(value).split("_", 1)[0]
+
+
 def route_mode_text(metadata: Mapping[str, Any]) -> str:
     """The router that answered, with the requested mode when it differs: "llm (hybrid)"."""
     mode, requested = metadata.get("route_mode"), metadata.get("requested_mode")
@@ -67,7 +73,7 @@ def record_cells(
     model = metadata.get("llm_model_id")
     return (
         Text(format_timestamp(record.get("timestamp"))),
-        Text(_text(record.get("event_type"))),
+        Text(event_label(record.get("event_type"))),
         Text(_text(record.get("action"))),
         Text(_text(record.get("decision"))),
         Text(route_mode_text(metadata)),
