@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
 from textual.app import App, ComposeResult
@@ -11,6 +12,8 @@ from textual.widgets import DataTable, Footer
 
 from amprealize_tui.tui.palette import COMMANDS, AppCommands
 from amprealize_tui.tui.screens.help import HelpScreen
+from amprealize_tui.tui.screens.settings import SettingsScreen
+from tests.tui_harness import harness_app
 
 
 class _ActionsApp(App[None]):
@@ -96,11 +99,11 @@ async def test_commands_for_missing_actions_are_not_offered() -> None:
 
 
 async def test_choosing_a_route_mode_calls_set_route_mode_with_it() -> None:
-    assert await _run_palette("route mode: hybrid") == ["set_route_mode:hybrid"]
+    assert await _run_palette("hybrid") == ["set_route_mode:hybrid"]
 
 
 async def test_choosing_settings_opens_settings() -> None:
-    assert await _run_palette("settings llm") == ["open_settings"]
+    assert await _run_palette("keys") == ["open_settings"]
 
 
 async def test_search_ranks_only_matching_commands() -> None:
@@ -126,3 +129,23 @@ async def test_help_lists_the_bindings_of_the_screen_below_with_ids() -> None:
     assert ["f2", "Settings", "app.settings"] in rows
     assert ["^b", "Conversations", "app.toggle_sidebar"] in rows
     assert any(row[1] == "Help" and row[2] == "app.help" for row in rows)
+
+
+async def test_in_the_app_the_palette_opens_settings_and_help_lists_its_keys(
+    tmp_path: Path,
+) -> None:
+    app = harness_app(tmp_path / "home")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"keys")
+        await pilot.pause(0.3)
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, SettingsScreen)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        table = app.screen.query_one("#help-table", DataTable)
+        ids = {str(table.get_row_at(i)[2]) for i in range(table.row_count)}
+    assert {"settings.add_key", "settings.delete_key", "settings.verify_key", "app.help"} <= ids

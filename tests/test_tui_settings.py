@@ -313,3 +313,15 @@ async def test_verifying_a_disabled_key_re_enables_it(
         assert "The key is enabled again." in rendered(pilot, "#settings-status")
         assert table_rows(pilot)[0][4] == "Active"
     assert loopback_services.vault.list_records()[0].status is RecordStatus.ACTIVE
+
+
+async def test_a_corrupt_vault_file_is_reported_not_a_crash(services: Services) -> None:
+    services.vault.save("nvidia", NVIDIA_KEY)
+    services.vault.path.write_text("{ this is not json")
+    async with host(services).run_test(size=SIZE) as pilot:
+        message = rendered(pilot, "#settings-status")
+        assert message.startswith("Cannot read the saved keys: ")
+        assert str(services.vault.path) in message
+        assert not pilot.app.screen.query_one(KeyTable).display
+        assert not pilot.app.screen.query_one("#keys-empty").display
+    assert services.vault.path.read_text() == "{ this is not json"
