@@ -88,6 +88,10 @@ class AmprealizeApp(App[None]):
         if self.services is not None:
             await self.services.aclose()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Settings and audit need the services: hidden when they did not open.
+        return self.services is not None or action not in ("open_settings", "open_audit")
+
     # -- screens owned by the settings helper ------------------------------------------------
 
     def _push_optional(self, module: str, name: str, *args: object) -> None:

@@ -53,7 +53,7 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+n", "app.new_conversation", "New chat", id="chat.new"),
         Binding("ctrl+b", "app.toggle_sidebar", "Chats", id="chat.sidebar"),
         Binding("ctrl+g", "app.pick_model", "Model", show=False, id="chat.pick_model"),
-        Binding("f4", "app.copy_last_reply", "Copy reply", id="chat.copy_last"),
+        Binding("f4", "app.copy_last_reply", "Copy reply", show=False, id="chat.copy_last"),
         Binding("f8", "app.delete_conversation", "Delete chat", show=False, id="chat.delete"),
     ]
 

@@ -25,7 +25,10 @@ class ConversationList(OptionList):
     ]
 
     def show(self, conversations: Sequence[Conversation], current_id: str | None) -> None:
-        self.set_options(Option(Content(c.title), id=c.id) for c in conversations)
+        if conversations:
+            self.set_options(Option(Content(c.title), id=c.id) for c in conversations)
+        else:
+            self.set_options([Option("No conversations yet", disabled=True)])
         self.mark_current(current_id)
 
     def mark_current(self, current_id: str | None) -> None:

@@ -20,8 +20,9 @@ from amprealize_tui.tui.widgets.messages import MessageView, RenderContext, view
 from amprealize_tui.tui.widgets.notices import make_view
 
 EMPTY_TEXT = (
-    "Start typing below. Every reply shows how it was routed: action, risk, approval, route "
-    "source, model and which key paid for it. Try /plan, /run or /invite to see governance."
+    "Ask anything below. Every reply shows how it was routed: action, risk, approval, route "
+    "source, model and which key paid for it. Governed actions ask first: try /tool to see an "
+    "approval, or /invite to see a denial in personal chat."
 )
 
 

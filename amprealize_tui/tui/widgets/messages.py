@@ -120,6 +120,7 @@ class MessageView(Vertical, can_focus=True):
         self.toggle_class("expanded")
         if self.has_class("expanded"):
             self._render_details()
+            self.call_after_refresh(self.scroll_visible, animate=False)
 
     def _render_details(self) -> None:
         route = route_of(self.message.metadata)
