@@ -42,7 +42,11 @@ class HelpScreen(ModalScreen[None]):
         underneath = stack[-2] if len(stack) > 1 else stack[-1]
         table: DataTable[Text] = self.query_one("#help-table", DataTable)
         seen: set[tuple[str, str]] = set()
-        for active in underneath.active_bindings.values():
+        # The app's own bindings (they have ids) first; generic widget keys (cursor moves) after.
+        active_bindings = sorted(
+            underneath.active_bindings.values(), key=lambda active: active.binding.id is None
+        )
+        for active in active_bindings:
             binding = active.binding
             entry = (binding.action, binding.description)
             if not binding.description or entry in seen:
