@@ -54,6 +54,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"amprealize-tui {args.command}: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `amprealize-tui route ... | head`: the reader left; not an error
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -193,6 +193,13 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     owner: LoopbackServer
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up mid-answer (a cancelled stream) is expected, not an error."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"

@@ -57,7 +57,8 @@ async def _ask(services: Services, args: argparse.Namespace, prompt: Prompt | No
 
     try:
         scope = (
-            ConversationScope.PROJECT_SPACE if args.project_id
+            ConversationScope.PROJECT_SPACE
+            if args.project_id
             else ConversationScope.GLOBAL_USER_HOME
         )
         conversation = services.store.create_conversation(scope=scope, project_id=args.project_id)
@@ -97,8 +98,10 @@ def _next_step(
         return services.replies.deny(pending.id)
     choices = pending.metadata.get("choices", [])
     if prompt is None or not choices:
-        print("Clarification needed: rephrase the message or use a preset such as /plan.",
-              file=sys.stderr)
+        print(
+            "Clarification needed: rephrase the message or use a preset such as /plan.",
+            file=sys.stderr,
+        )
         printer.exit_code = EXIT_NEEDS_INPUT
         return None
     answer = prompt(f"Choose 1-{len(choices)} (anything else cancels): ").strip()
@@ -148,18 +151,24 @@ class _Printer:
             self._line(f"{note}\n-- {self._model_line(message.metadata)}")
         elif kind == "approval" and not updated:
             meta = message.metadata
-            self._line(f"approval needed: {message.content} "
-                       f"(risk {meta.get('risk')}, scopes {', '.join(meta['required_scopes'])})")
+            self._line(
+                f"approval needed: {message.content} "
+                f"(risk {meta.get('risk')}, scopes {', '.join(meta['required_scopes'])})"
+            )
             self.waiting = message
         elif kind == "approval":
-            self._line(f"{message.metadata.get('decision')} by "
-                       f"{message.metadata.get('decided_by')} at "
-                       f"{message.metadata.get('decided_at')}")
+            self._line(
+                f"{message.metadata.get('decision')} by "
+                f"{message.metadata.get('decided_by')} at "
+                f"{message.metadata.get('decided_at')}"
+            )
         elif kind == "clarification" and not updated:
             self._line(f"clarification: {message.content}")
             for number, choice in enumerate(message.metadata.get("choices", []), 1):
-                self._line(f"  {number}. {choice['action_id']} ({choice['label']}, "
-                           f"confidence {choice['confidence']:.2f})")
+                self._line(
+                    f"  {number}. {choice['action_id']} ({choice['label']}, "
+                    f"confidence {choice['confidence']:.2f})"
+                )
             self.waiting = message
         elif kind in ("denial", "error"):
             self._line(f"{kind}: {message.content}")
@@ -184,8 +193,11 @@ def _route_line(event: Any) -> str:
         f"risk {candidate.risk.value}" if candidate else "",
         f"decision {decision.outcome.value}",
         f"via {route.route_mode.value}"
-        + (f" (requested {route.requested_mode.value})"
-           if route.requested_mode is not route.route_mode else ""),
+        + (
+            f" (requested {route.requested_mode.value})"
+            if route.requested_mode is not route.route_mode
+            else ""
+        ),
         f"fallback {route.fallback_reason.value}" if route.fallback_reason else "",
         f"{route.latency_ms:.1f} ms",
     ]

@@ -39,13 +39,21 @@ class Services:
     replies: ReplyService
 
     def availability(
-        self, *, project_id: str | None = None, prefer_user: bool = False,
-        provider_filter: str = "nvidia", free_open_only: bool = True,
+        self,
+        *,
+        project_id: str | None = None,
+        prefer_user: bool = False,
+        provider_filter: str = "nvidia",
+        free_open_only: bool = True,
     ) -> Availability:
         return compute_availability(
-            self.catalog, self.resolver, provider_filter=provider_filter,
-            free_open_only=free_open_only, project_id=project_id,
-            org_id=self.settings.org_id, prefer_user=prefer_user,
+            self.catalog,
+            self.resolver,
+            provider_filter=provider_filter,
+            free_open_only=free_open_only,
+            project_id=project_id,
+            org_id=self.settings.org_id,
+            prefer_user=prefer_user,
         )
 
     async def verify_record(self, record_id: str) -> VerifyOutcome:
@@ -82,8 +90,15 @@ def build_services(
     )
     gateway = ChatRouteGateway(settings.route_mode, routing_timeout=settings.routing_timeout)
     replies = ReplyService(
-        store=store, gateway=gateway, catalog=catalog, client=client, resolver=resolver,
-        audit=audit, user_id=settings.user_id, org_id=settings.org_id,
-        routing_model_id=settings.routing_model, **({"clock": clock} if clock else {}),
+        store=store,
+        gateway=gateway,
+        catalog=catalog,
+        client=client,
+        resolver=resolver,
+        audit=audit,
+        user_id=settings.user_id,
+        org_id=settings.org_id,
+        routing_model_id=settings.routing_model,
+        **({"clock": clock} if clock else {}),
     )
     return Services(settings, store, audit, vault, resolver, catalog, client, gateway, replies)

@@ -256,7 +256,9 @@ class ReplyService:
     async def _route_and_govern(self, request: _Request) -> AsyncIterator[ReplyEvent]:
         completer = self._routing_completer(request)
         route = await self._gateway.route(
-            request.user_message.content, request.context, mode=request.mode,
+            request.user_message.content,
+            request.context,
+            mode=request.mode,
             completer=completer,
         )
         async for event in self._govern(request, route):
@@ -270,29 +272,49 @@ class ReplyService:
         base = {**route_metadata(route, decision), "user_message_id": request.user_message.id}
         if decision.outcome is Outcome.DENY:
             self._record(AuditEventType.DENIAL, request, decision, "denied", route)
-            yield self._notice(request, DENIAL, decision.reason, MessageStatus.DENIED, {
-                **base, "missing_scopes": [s.value for s in decision.missing_scopes],
-            })
+            yield self._notice(
+                request,
+                DENIAL,
+                decision.reason,
+                MessageStatus.DENIED,
+                {
+                    **base,
+                    "missing_scopes": [s.value for s in decision.missing_scopes],
+                },
+            )
         elif decision.outcome is Outcome.CLARIFY:
             choices = [
-                {"action_id": c.action_id, "label": ACTION_CATALOG[c.action_id].label,
-                 "confidence": c.confidence}
+                {
+                    "action_id": c.action_id,
+                    "label": ACTION_CATALOG[c.action_id].label,
+                    "confidence": c.confidence,
+                }
                 for c in route.candidates
             ]
-            yield self._notice(request, CLARIFICATION, decision.reason,
-                               MessageStatus.CLARIFICATION,
-                               {**base, "choices": choices, "prompt": decision.reason})
+            yield self._notice(
+                request,
+                CLARIFICATION,
+                decision.reason,
+                MessageStatus.CLARIFICATION,
+                {**base, "choices": choices, "prompt": decision.reason},
+            )
         elif decision.outcome is Outcome.REQUIRE_APPROVAL:
             candidate = decision.candidate
             assert candidate is not None
-            yield self._notice(request, APPROVAL, decision.reason, MessageStatus.PENDING_APPROVAL, {
-                **base,
-                "candidate": candidate.model_dump(mode="json"),
-                "risk": candidate.risk.value,
-                "required_scopes": [s.value for s in candidate.required_scopes],
-                "decided_by": None,
-                "decided_at": None,
-            })
+            yield self._notice(
+                request,
+                APPROVAL,
+                decision.reason,
+                MessageStatus.PENDING_APPROVAL,
+                {
+                    **base,
+                    "candidate": candidate.model_dump(mode="json"),
+                    "risk": candidate.risk.value,
+                    "required_scopes": [s.value for s in candidate.required_scopes],
+                    "decided_by": None,
+                    "decided_at": None,
+                },
+            )
         else:
             async for event in self._reply(request, route, decision):
                 yield event
@@ -331,8 +353,11 @@ class ReplyService:
                         continue
                     if reply is None:
                         reply = self._store.add_message(
-                            request.conversation.id, role=MessageRole.ASSISTANT, content="",
-                            status=MessageStatus.STREAMING, metadata=base,
+                            request.conversation.id,
+                            role=MessageRole.ASSISTANT,
+                            content="",
+                            status=MessageStatus.STREAMING,
+                            metadata=base,
                             parent_id=request.user_message.id,
                         )
                         yield MessageAdded(reply)
@@ -344,27 +369,36 @@ class ReplyService:
                         last_flush = time.monotonic()
         except asyncio.CancelledError:
             if reply is not None:
-                self._finish(reply, pending, stream.result.text, MessageStatus.INCOMPLETE,
-                             "cancelled by the user")
+                self._finish(
+                    reply,
+                    pending,
+                    stream.result.text,
+                    MessageStatus.INCOMPLETE,
+                    "cancelled by the user",
+                )
             raise
         except ProviderError as exc:
             if reply is not None:
-                yield MessageUpdated(self._finish(
-                    reply, pending, stream.result.text, MessageStatus.INCOMPLETE, str(exc)
-                ))
+                yield MessageUpdated(
+                    self._finish(
+                        reply, pending, stream.result.text, MessageStatus.INCOMPLETE, str(exc)
+                    )
+                )
             yield self._error(request, str(exc), base, retryable=exc.retryable)
             return
         result = stream.result
         if reply is None:  # the model answered nothing visible
             reply = self._store.add_message(
-                request.conversation.id, role=MessageRole.ASSISTANT, content="",
-                status=MessageStatus.STREAMING, metadata=base, parent_id=request.user_message.id,
+                request.conversation.id,
+                role=MessageRole.ASSISTANT,
+                content="",
+                status=MessageStatus.STREAMING,
+                metadata=base,
+                parent_id=request.user_message.id,
             )
             yield MessageAdded(reply)
         status = MessageStatus.INCOMPLETE if result.incomplete else MessageStatus.COMPLETE
-        yield MessageUpdated(
-            self._finish(reply, pending, result.text, status, result.interruption)
-        )
+        yield MessageUpdated(self._finish(reply, pending, result.text, status, result.interruption))
 
     def _finish(
         self,
@@ -419,8 +453,11 @@ class ReplyService:
     def _validate(self, raw: dict[str, Any], context: RouteContext) -> EnrichedMetadata:
         try:
             return validate_message_metadata(
-                raw, self._catalog, self._resolver,
-                project_id=context.project_id, org_id=self._org_id,
+                raw,
+                self._catalog,
+                self._resolver,
+                project_id=context.project_id,
+                org_id=self._org_id,
             )
         except MetadataError as exc:
             if exc.missing_credential:
@@ -447,17 +484,29 @@ class ReplyService:
         metadata: dict[str, Any],
     ) -> MessageAdded:
         message = self._store.add_message(
-            request.conversation.id, role=MessageRole.SYSTEM, content=content, status=status,
-            metadata={NOTICE_KIND: kind, **metadata}, parent_id=request.user_message.id,
+            request.conversation.id,
+            role=MessageRole.SYSTEM,
+            content=content,
+            status=status,
+            metadata={NOTICE_KIND: kind, **metadata},
+            parent_id=request.user_message.id,
         )
         return MessageAdded(message)
 
     def _error(
         self, request: _Request, text: str, base: dict[str, Any], *, retryable: bool
     ) -> MessageAdded:
-        return self._notice(request, ERROR, text, MessageStatus.ERROR, {
-            **base, "retryable": retryable, "retry_of": request.user_message.id,
-        })
+        return self._notice(
+            request,
+            ERROR,
+            text,
+            MessageStatus.ERROR,
+            {
+                **base,
+                "retryable": retryable,
+                "retry_of": request.user_message.id,
+            },
+        )
 
     def _require(self, message_id: str, kind: str) -> Message:
         message = self._store.get_message(message_id)
@@ -473,12 +522,16 @@ class ReplyService:
 
     def _decide_card(self, card: Message, status: MessageStatus) -> Message:
         decision = "approved" if status is MessageStatus.APPROVED else "denied"
-        return self._store.update_message(card.id, status=status, metadata={
-            **card.metadata,
-            "decided_by": self._user_id,
-            "decided_at": self._clock().isoformat(),
-            "decision": decision,
-        })
+        return self._store.update_message(
+            card.id,
+            status=status,
+            metadata={
+                **card.metadata,
+                "decided_by": self._user_id,
+                "decided_at": self._clock().isoformat(),
+                "decision": decision,
+            },
+        )
 
     def _request_for(self, notice: Message) -> _Request:
         """Rebuild the request a notice belongs to from its user message (survives restarts)."""
@@ -499,7 +552,12 @@ class ReplyService:
             enriched, unavailable = None, str(exc)
         mode = requested.get("requested_route_mode")
         return _Request(
-            conversation, user_message, context, enriched, model_id, unavailable,
+            conversation,
+            user_message,
+            context,
+            enriched,
+            model_id,
+            unavailable,
             RouteMode(mode) if mode else None,
         )
 
@@ -519,9 +577,7 @@ class ReplyService:
             "confidence": candidate.confidence if candidate else None,
             "risk": candidate.risk.value if candidate else None,
             "llm_model_id": request.model_id,
-            "credential_scope": (
-                request.metadata.credential_scope if request.metadata else "none"
-            ),
+            "credential_scope": (request.metadata.credential_scope if request.metadata else "none"),
         }
         if decision.missing_scopes:
             metadata["missing_scopes"] = [s.value for s in decision.missing_scopes]
@@ -532,7 +588,8 @@ class ReplyService:
             action=candidate.action_id if candidate else None,
             decision=str(outcome) if outcome is not None else None,
             target_resources=[candidate.target_resource_type]
-            if candidate and candidate.target_resource_type else [],
+            if candidate and candidate.target_resource_type
+            else [],
             conversation_id=request.conversation.id,
             message_id=request.user_message.id,
             metadata=metadata,
@@ -558,4 +615,3 @@ def _no_model_hint(message: str) -> str:
         f"{message}. Add a key in Settings (F2), with `amprealize-tui keys add nvidia`, "
         "or set NVIDIA_API_KEY; the route and policy above were still decided."
     )
-
