@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import keyring
 import pytest
+
+from tests.vault_helpers import MemoryKeyring
 
 pytest_plugins = ["tests.loopback_server"]
 
@@ -22,6 +25,10 @@ _ENV_VARS = (
 
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    # No test may read or write the developer's real keyring: the default backend is a fresh
+    # in-memory one (tests that need another patch get_keyring themselves).
+    memory = MemoryKeyring()
+    monkeypatch.setattr(keyring, "get_keyring", lambda: memory)
     for name in _ENV_VARS:
         monkeypatch.delenv(name, raising=False)
     home = tmp_path / "home"

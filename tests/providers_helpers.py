@@ -71,6 +71,7 @@ class ScriptedResolver:
     def __init__(self, table: dict[str, ResolvedCredential | Exception] | None = None) -> None:
         self.table = table or {}
         self.calls: list[tuple[str, str | None, str | None, bool]] = []
+        self.marked_used: list[bool] = []
 
     def resolve(
         self,
@@ -79,8 +80,10 @@ class ScriptedResolver:
         project_id: str | None = None,
         org_id: str | None = None,
         prefer_user: bool = False,
+        mark_used: bool = True,
     ) -> ResolvedCredential:
         self.calls.append((provider, project_id, org_id, prefer_user))
+        self.marked_used.append(mark_used)
         answer = self.table.get(provider)
         if answer is None:
             raise CredentialMissing(provider, f"No API key for provider {provider}.")

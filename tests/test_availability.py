@@ -64,6 +64,7 @@ def test_ready_with_a_byok_key_resolves_once(catalog: ModelCatalog) -> None:
         a.credential_source == CredentialScope.USER.value and a.is_byok for a in result.models
     )
     assert resolver.calls == [("nvidia", "p1", "o1", True)]
+    assert resolver.marked_used == [False]  # listing models is not a use of the key
     assert result.get(DEFAULT_ID) is not None and result.get("nope") is None
 
 

@@ -82,13 +82,6 @@ def test_llm_modes_without_a_completer_say_so(
     assert json.loads(out)["fallback_reason"] == FallbackReason.LLM_UNAVAILABLE.value
 
 
-def test_make_completer_returns_none_for_now() -> None:
-    from amprealize_tui.commands.route import make_completer
-    from amprealize_tui.core.config import load_settings
-
-    assert make_completer(object(), load_settings()) is None  # type: ignore[arg-type]
-
-
 def test_batch_with_a_bad_line_in_the_middle(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -15,7 +15,6 @@ from typing import Any
 
 from amprealize_tui.cli import UsageError
 from amprealize_tui.core.config import Settings, load_settings
-from amprealize_tui.core.credentials.platform import PlatformCredentials
 from amprealize_tui.core.credentials.types import (
     CredentialError,
     CredentialResolver,
@@ -40,10 +39,10 @@ NO_USABLE_KEY_EXIT = 1
 
 
 def make_resolver(settings: Settings) -> CredentialResolver:
-    """Platform keys from the environment, including configured endpoints' api_key_env."""
-    return PlatformCredentials(
-        extra_env_vars={e.name: e.api_key_env for e in settings.endpoints if e.api_key_env}
-    )
+    """The app's fail-closed resolver: vault keys (user, project, org), then platform keys."""
+    from amprealize_tui.core.services import open_resolver
+
+    return open_resolver(settings)
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:

@@ -8,16 +8,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from typing import IO, TYPE_CHECKING, Any
 
 from amprealize_tui.cli import UsageError
 
 if TYPE_CHECKING:
     from amprealize_tui.core.config import Settings
+    from amprealize_tui.core.providers.routing_client import RoutingCompleters
     from amprealize_tui.core.routing.contract import RouteContext, RouteMode, RouteResult
     from amprealize_tui.core.routing.gateway import ChatRouteGateway
-    from amprealize_tui.core.routing.llm import JsonCompleter
 
 BATCH_KEYS = ("message", "scope", "project_id", "org_id", "resource_links", "mode")
 
@@ -64,6 +65,11 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument(
+        "--model",
+        help="routing model id for --mode llm/hybrid (default: AMPREALIZE_CHAT_ROUTING_MODEL, "
+        "else the default model)",
+    )
+    parser.add_argument(
         "--batch",
         metavar="FILE",
         help="route JSON lines from FILE ('-' for stdin): keys "
@@ -73,10 +79,34 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
-def make_completer(args: argparse.Namespace, settings: Settings) -> JsonCompleter | None:
-    """The model client used for --mode llm/hybrid; None until a provider client is wired in
-    (the route then falls back to the deterministic router with llm_unavailable)."""
-    return None
+@asynccontextmanager
+async def routing_completers(
+    args: argparse.Namespace, settings: Settings
+) -> AsyncIterator[RoutingCompleters]:
+    """The routing model client for --mode llm/hybrid: `--model`, else the configured routing
+    model, else the default; the key is resolved through the vault like a reply's (fail closed).
+    Without a usable key the route falls back with llm_unavailable."""
+    from amprealize_tui.core.providers.client import ProviderClient
+    from amprealize_tui.core.providers.models import ModelCatalog
+    from amprealize_tui.core.providers.routing_client import (
+        RoutingCompleters,
+        UnknownRoutingModel,
+    )
+    from amprealize_tui.core.services import open_resolver
+
+    resolver = open_resolver(settings)
+    client = ProviderClient(read_timeout=settings.routing_timeout, auth_reporter=resolver)
+    try:
+        yield RoutingCompleters(
+            ModelCatalog.from_settings(settings),
+            resolver,
+            client,
+            model_id=args.model or settings.routing_model,
+        )
+    except UnknownRoutingModel as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        await client.aclose()
 
 
 def build_context(
@@ -187,8 +217,11 @@ async def _route_one(
     from amprealize_tui.core.routing.contract import RouteMode
 
     effective = gateway.check_mode(mode)
-    completer = None if effective is RouteMode.DETERMINISTIC else make_completer(args, settings)
-    return await gateway.route(message, context, mode=effective, completer=completer)
+    if effective is RouteMode.DETERMINISTIC:
+        return await gateway.route(message, context, mode=effective)
+    async with routing_completers(args, settings) as completers:
+        completer = completers.for_context(project_id=context.project_id, org_id=context.org_id)
+        return await gateway.route(message, context, mode=effective, completer=completer)
 
 
 def _read_batch(source: str) -> list[str]:

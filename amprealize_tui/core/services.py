@@ -9,7 +9,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from amprealize_tui.core.audit.log import AuditLog, open_audit
-from amprealize_tui.core.config import Settings, ensure_home
+from amprealize_tui.core.audit.sink import AuditSink
+from amprealize_tui.core.config import ConfigError, Settings, ensure_home
 from amprealize_tui.core.conversations.replies import ReplyService
 from amprealize_tui.core.conversations.store import ConversationStore
 from amprealize_tui.core.credentials.platform import PlatformCredentials
@@ -19,6 +20,7 @@ from amprealize_tui.core.credentials.verification import VerifyOutcome, verify_r
 from amprealize_tui.core.providers.availability import Availability, compute_availability
 from amprealize_tui.core.providers.client import ProviderClient
 from amprealize_tui.core.providers.models import ModelCatalog
+from amprealize_tui.core.providers.routing_client import RoutingCompleters, UnknownRoutingModel
 from amprealize_tui.core.routing.gateway import ChatRouteGateway
 
 if TYPE_CHECKING:
@@ -61,6 +63,7 @@ class Services:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+        self.audit.close()
         self.store.close()
 
 
@@ -68,6 +71,17 @@ def platform_credentials(settings: Settings) -> PlatformCredentials:
     """Environment keys, including the variables the config names for user endpoints."""
     extra = {e.name: e.api_key_env for e in settings.endpoints if e.api_key_env}
     return PlatformCredentials(os.environ, extra)
+
+
+def open_resolver(
+    settings: Settings,
+    audit: AuditSink | None = None,
+    *,
+    keyring_backend: KeyringBackend | None = None,
+) -> VaultResolver:
+    """The fail-closed BYOK resolver (vault, then platform keys) for headless commands."""
+    vault = open_vault(settings, audit=audit, keyring_backend=keyring_backend)
+    return VaultResolver(vault, platform_credentials(settings))
 
 
 def build_services(
@@ -89,6 +103,12 @@ def build_services(
         transport=transport, read_timeout=settings.reply_read_timeout, auth_reporter=resolver
     )
     gateway = ChatRouteGateway(settings.route_mode, routing_timeout=settings.routing_timeout)
+    try:
+        routing = RoutingCompleters(catalog, resolver, client, model_id=settings.routing_model)
+    except UnknownRoutingModel as exc:
+        raise ConfigError(
+            f"{exc} (set by routing_model or AMPREALIZE_CHAT_ROUTING_MODEL)"
+        ) from None
     replies = ReplyService(
         store=store,
         gateway=gateway,
@@ -98,7 +118,7 @@ def build_services(
         audit=audit,
         user_id=settings.user_id,
         org_id=settings.org_id,
-        routing_model_id=settings.routing_model,
+        routing=routing,
         **({"clock": clock} if clock else {}),
     )
     return Services(settings, store, audit, vault, resolver, catalog, client, gateway, replies)

@@ -38,9 +38,10 @@ from amprealize_tui.core.conversations.models import (
 from amprealize_tui.core.conversations.policy import Outcome, PolicyDecision, decide, held_scopes
 from amprealize_tui.core.conversations.store import ConversationStore
 from amprealize_tui.core.credentials.types import CredentialResolver
-from amprealize_tui.core.providers.client import ProviderClient
+from amprealize_tui.core.providers.client import JsonCompleter, ProviderClient
 from amprealize_tui.core.providers.errors import ProviderError
-from amprealize_tui.core.providers.models import ModelCatalog, ModelDefinition
+from amprealize_tui.core.providers.models import ModelCatalog
+from amprealize_tui.core.providers.routing_client import RoutingCompleters
 from amprealize_tui.core.routing.catalog import ACTION_CATALOG
 from amprealize_tui.core.routing.contract import (
     ActionCategory,
@@ -121,9 +122,9 @@ class ReplyService:
         client: ProviderClient,
         resolver: CredentialResolver,
         audit: AuditSink,
+        routing: RoutingCompleters,
         user_id: str,
         org_id: str | None = None,
-        routing_model_id: str | None = None,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self._store = store
@@ -134,7 +135,7 @@ class ReplyService:
         self._audit = audit
         self._user_id = user_id
         self._org_id = org_id
-        self._routing_model_id = routing_model_id
+        self._routing = routing
         self._clock = clock
 
     # ----------------------------------------------------------------- public flow
@@ -464,16 +465,14 @@ class ReplyService:
                 raise _NoCredential(_no_model_hint(str(exc))) from None
             raise
 
-    def _routing_completer(self, request: _Request) -> Any:
+    def _routing_completer(self, request: _Request) -> JsonCompleter | None:
         """The routing call uses the same BYOK-resolved credential as the reply."""
-        model: ModelDefinition | None = None
-        if self._routing_model_id:
-            model = self._catalog.get(self._routing_model_id)
-        if request.metadata is None:
-            return None
-        if model is None or model.provider != request.metadata.model.provider:
-            model = request.metadata.model
-        return self._client.json_completer(model, request.metadata.credential)
+        return self._routing.for_context(
+            project_id=request.context.project_id,
+            org_id=self._org_id,
+            prefer_user=request.user_message.metadata.get("requested_credential_scope") == "user",
+            fallback=self._catalog.get(request.model_id),
+        )
 
     def _notice(
         self,

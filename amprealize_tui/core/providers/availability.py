@@ -139,7 +139,11 @@ def compute_availability(
         if provider not in resolved and provider not in blocked and provider not in missing:
             try:
                 resolved[provider] = resolver.resolve(
-                    provider, project_id=project_id, org_id=org_id, prefer_user=prefer_user
+                    provider,
+                    project_id=project_id,
+                    org_id=org_id,
+                    prefer_user=prefer_user,
+                    mark_used=False,  # listing models is not a use of the key
                 )
             except CredentialBlocked as exc:
                 blocked[provider] = exc
