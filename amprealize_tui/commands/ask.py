@@ -128,13 +128,13 @@ class _Printer:
             ReplyDelta,
             RouteDecided,
         )
-        from amprealize_tui.core.conversations.sanitize import sanitize_model_text
+        from amprealize_tui.core.conversations.sanitize import sanitize_terminal_text
 
         async for event in events:
             if isinstance(event, RouteDecided):
                 self._line(_route_line(event))
             elif isinstance(event, ReplyDelta):
-                self._out.write(sanitize_model_text(event.text))
+                self._out.write(sanitize_terminal_text(event.text))
                 self._out.flush()
             elif isinstance(event, InputRejected):
                 self._line(f"error: {event.error}")
