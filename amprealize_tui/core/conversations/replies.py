@@ -353,14 +353,7 @@ class ReplyService:
                     if not chunk.text:
                         continue
                     if reply is None:
-                        reply = self._store.add_message(
-                            request.conversation.id,
-                            role=MessageRole.ASSISTANT,
-                            content="",
-                            status=MessageStatus.STREAMING,
-                            metadata=base,
-                            parent_id=request.user_message.id,
-                        )
+                        reply = self._start_reply(request, base)
                         yield MessageAdded(reply)
                     pending.append(chunk.text)
                     yield ReplyDelta(reply.id, chunk.text)
@@ -371,45 +364,41 @@ class ReplyService:
         except asyncio.CancelledError:
             if reply is not None:
                 self._finish(
-                    reply,
-                    pending,
-                    stream.result.text,
-                    MessageStatus.INCOMPLETE,
-                    "cancelled by the user",
+                    reply, stream.result.text, MessageStatus.INCOMPLETE, "cancelled by the user"
                 )
             raise
         except ProviderError as exc:
             if reply is not None:
                 yield MessageUpdated(
-                    self._finish(
-                        reply, pending, stream.result.text, MessageStatus.INCOMPLETE, str(exc)
-                    )
+                    self._finish(reply, stream.result.text, MessageStatus.INCOMPLETE, str(exc))
                 )
             yield self._error(request, str(exc), base, retryable=exc.retryable)
             return
         result = stream.result
-        if reply is None:  # the model answered nothing visible
-            reply = self._store.add_message(
-                request.conversation.id,
-                role=MessageRole.ASSISTANT,
-                content="",
-                status=MessageStatus.STREAMING,
-                metadata=base,
-                parent_id=request.user_message.id,
-            )
+        interruption = result.interruption
+        if reply is None:
+            reply = self._start_reply(request, base)
             yield MessageAdded(reply)
+            interruption = interruption or "the model returned no answer text"
         status = MessageStatus.INCOMPLETE if result.incomplete else MessageStatus.COMPLETE
-        yield MessageUpdated(self._finish(reply, pending, result.text, status, result.interruption))
+        yield MessageUpdated(self._finish(reply, result.text, status, interruption))
+
+    def _start_reply(self, request: _Request, metadata: dict[str, Any]) -> Message:
+        """The assistant message, created at the first visible text so a failed call leaves
+        only an error notice behind."""
+        return self._store.add_message(
+            request.conversation.id,
+            role=MessageRole.ASSISTANT,
+            content="",
+            status=MessageStatus.STREAMING,
+            metadata=metadata,
+            parent_id=request.user_message.id,
+        )
 
     def _finish(
-        self,
-        reply: Message,
-        pending: list[str],
-        full_text: str,
-        status: MessageStatus,
-        interruption: str | None,
+        self, reply: Message, full_text: str, status: MessageStatus, interruption: str | None
     ) -> Message:
-        pending.clear()
+        """Write the whole text once more: the incremental saves may lag by one flush."""
         metadata = dict(reply.metadata)
         if interruption:
             metadata["interruption"] = interruption
