@@ -24,12 +24,9 @@ if TYPE_CHECKING:
     from amprealize_tui.core.services import Services
     from amprealize_tui.tui.screens.chat import ChatScreen
 
-_SETTINGS_CSS = Path(__file__).resolve().parent / "settings.tcss"
-
-
 def stylesheet_paths() -> list[Path]:
-    """The root stylesheet, plus the settings screens' own until the integrator merges it."""
-    return [stylesheet_path(), *([_SETTINGS_CSS] if _SETTINGS_CSS.is_file() else [])]
+    """The app's one stylesheet (a list, as Textual's CSS_PATH accepts, for the test hosts)."""
+    return [stylesheet_path()]
 
 
 class AmprealizeApp(App[None]):
