@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from pathlib import Path
 
 import pytest
 
@@ -12,16 +14,16 @@ from tests.loopback_server import LoopbackServer, Reply
 KEY = "nvapi-ROUTE-test-key-not-real-00004"
 
 
-def _answer(action_id: str, category: str, permission_action: str, **extra: object) -> Reply:
+def _answer(action_id: str, category: str, permission_action: str, delay: float = 0.0) -> Reply:
     candidate = {
         "action_id": action_id, "category": category, "permission_surface": "global_chat",
         "permission_action": permission_action, "confidence": 0.91, "risk": "low",
-        "target_resource_type": None, "rationale": "scripted", **extra,
+        "target_resource_type": None, "rationale": "scripted",
     }
     return Reply.completion(json.dumps({
         "candidates": [candidate], "requires_clarification": False,
         "clarification_prompt": None,
-    }))
+    }), delay=delay)
 
 
 @pytest.fixture
@@ -102,3 +104,16 @@ def test_without_a_key_llm_mode_falls_back_and_says_so(
     assert main(["route", "--mode", "llm", "hello"]) == 0
     assert "LLM routing unavailable" in capsys.readouterr().out
     assert loopback.requests == []
+
+
+def test_a_slow_routing_model_falls_back_within_the_routing_budget(
+    nim: LoopbackServer, capsys: pytest.CaptureFixture[str], isolated_home: Path
+) -> None:
+    isolated_home.mkdir(parents=True, exist_ok=True)
+    (isolated_home / "config.toml").write_text("routing_timeout = 0.3\n")
+    nim.enqueue(_answer("attachment.add", "attachment", "create", delay=3.0))
+    started = time.monotonic()
+    result = _route(capsys, "--mode", "llm", "please take care of the logs")
+    assert time.monotonic() - started < 2.0
+    assert result["fallback_reason"] == "llm_timeout"
+    assert result["route_mode"] == "deterministic"
