@@ -389,3 +389,38 @@ async def test_audit_records_cover_the_flow_and_verify(
     for path in isolated_home.rglob("*"):
         if path.is_file():
             assert PLATFORM_KEY.encode() not in path.read_bytes(), path
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "here is my key nvapi-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789 can you check it",
+        "sk-proj-abcdefghijklmnopqrstuvwxyz012345",
+        "AKIAABCDEFGHIJKLMNOP in the config",
+    ],
+)
+async def test_a_pasted_key_is_neither_sent_nor_saved(
+    services: Services, loopback: LoopbackServer, isolated_home: Path, text: str
+) -> None:
+    conversation = services.store.create_conversation()
+    events = await collect(services.replies.send(conversation.id, text, model_id=DEFAULT_MODEL))
+    assert len(events) == 1 and isinstance(events[0], InputRejected)
+    assert "looks like an API key" in events[0].error and "••••" in events[0].error
+    assert services.store.count_messages(conversation.id) == 0
+    assert loopback.requests == []
+    secret = next(word for word in text.split() if len(word) >= 20)
+    for path in isolated_home.rglob("*"):
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), path
+    assert secret not in events[0].error
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["use sk-learn for the classifier", "the commit 3f2a9c1e8b7d6a5f4e3d2c1b0a9f8e7d6c5b4a39",
+     "ask about nvapi-style keys", "a task-management tool"],
+)
+async def test_ordinary_text_is_not_mistaken_for_a_key(services: Services, text: str) -> None:
+    conversation = services.store.create_conversation()
+    events = await collect(services.replies.send(conversation.id, text, model_id=DEFAULT_MODEL))
+    assert not any(isinstance(e, InputRejected) for e in events)

@@ -37,6 +37,7 @@ from amprealize_tui.core.conversations.models import (
 )
 from amprealize_tui.core.conversations.policy import Outcome, PolicyDecision, decide, held_scopes
 from amprealize_tui.core.conversations.store import ConversationStore
+from amprealize_tui.core.credentials.detect import find_pasted_key
 from amprealize_tui.core.credentials.types import CredentialResolver
 from amprealize_tui.core.providers.client import JsonCompleter, ProviderClient
 from amprealize_tui.core.providers.errors import ProviderError
@@ -156,6 +157,12 @@ class ReplyService:
             return
         if not text.strip():
             yield InputRejected("Type a message first.")
+            return
+        if pasted := find_pasted_key(text):
+            yield InputRejected(
+                f"Your message contains what looks like an API key ({pasted}). It was not sent "
+                "or saved: remove it, and store keys in Settings (F2), where they are encrypted."
+            )
             return
         try:
             requested_mode = None if mode is None else self._gateway.check_mode(mode)
