@@ -74,10 +74,11 @@ async def test_corrupt_database_shows_the_startup_error_screen(isolated_home: Pa
     isolated_home.mkdir(parents=True)
     settings.database_path.write_bytes(b"this is not sqlite" * 100)
     app = build_app(settings, keyring_backend=MemoryKeyring())
-    assert app.services is None
-    assert app.startup_error is not None
-    assert str(settings.database_path) in app.startup_error
     async with app.run_test(size=(80, 24)) as pilot:
+        await app.startup_done.wait()  # the services open (and fail) after the first paint
+        assert app.services is None
+        assert app.startup_error is not None
+        assert str(settings.database_path) in app.startup_error
         assert isinstance(app.screen, StartupErrorScreen)
         shown = str(app.screen.query_one("#startup-error-problem").render())
         assert "cannot be opened" in shown and "left untouched" in shown
@@ -90,7 +91,8 @@ async def test_malformed_config_shows_the_startup_error_screen(isolated_home: Pa
     isolated_home.mkdir(parents=True)
     (isolated_home / "config.toml").write_text("user_id = [\n", encoding="utf-8")
     app = build_app(keyring_backend=MemoryKeyring())
-    assert app.startup_error is not None
-    assert "config.toml is not valid TOML" in app.startup_error
     async with app.run_test(size=(80, 24)):
+        await app.startup_done.wait()
+        assert app.startup_error is not None
+        assert "config.toml is not valid TOML" in app.startup_error
         assert isinstance(app.screen, StartupErrorScreen)

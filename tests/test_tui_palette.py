@@ -10,7 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
 from textual.widgets import DataTable, Footer
 
-from amprealize_tui.tui.palette import COMMANDS, AppCommands
+from amprealize_tui.tui.palette import AppCommands, commands
 from amprealize_tui.tui.screens.help import HelpScreen
 from amprealize_tui.tui.screens.settings import SettingsScreen
 from tests.tui_harness import harness_app
@@ -38,6 +38,9 @@ class _ActionsApp(App[None]):
 
     def action_new_conversation(self) -> None:
         self.calls.append("new_conversation")
+
+    def action_new_project_chat(self) -> None:
+        self.calls.append("new_project_chat")
 
     def action_open_settings(self) -> None:
         self.calls.append("open_settings")
@@ -88,7 +91,7 @@ async def test_every_command_is_offered_when_the_app_implements_it() -> None:
     app = _ActionsApp()
     async with app.run_test():
         titles = await _discovered(app)
-    assert titles == [c.title for c in COMMANDS]
+    assert titles == [c.title for c in commands()]
     assert {"Route mode: deterministic", "Route mode: llm", "Route mode: hybrid"} <= set(titles)
 
 

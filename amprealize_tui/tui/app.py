@@ -2,27 +2,52 @@
 
 App-level actions are the names the command palette and the screens call; the chat actions
 delegate to the chat screen. Settings, audit and help screens are imported lazily (start-up cost).
+
+Start-up: the chat screen paints first; the core services (pydantic routing, httpx, cryptography,
+keyring, sqlite) are imported and opened in a worker thread after that first paint, then attached
+to the chat. `startup_done` is set once the chat is live or the start-up error screen shows.
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState
 
-from amprealize_tui.core.config import Settings
-from amprealize_tui.core.routing.contract import RouteMode
 from amprealize_tui.tui.palette import AppCommands
+from amprealize_tui.tui.screens.chat import ChatScreen
 from amprealize_tui.tui.stylesheet import stylesheet_path
-from amprealize_tui.tui.widgets.badges import LatencyFormatter, format_latency
 
 if TYPE_CHECKING:
+    from amprealize_tui.core.config import Settings
     from amprealize_tui.core.services import Services
-    from amprealize_tui.tui.screens.chat import ChatScreen
+    from amprealize_tui.tui.widgets.badges import LatencyFormatter
+
+ServicesOpener = Callable[[], "Services"]
+"""Imports and opens the core services (in a worker thread); raises when they cannot open."""
+
+# Chat actions that need the services; hidden (footer, palette) until they are attached.
+_NEEDS_SERVICES = frozenset(
+    {
+        "open_settings",
+        "open_audit",
+        "new_conversation",
+        "new_project_chat",
+        "delete_conversation",
+        "set_route_mode",
+        "pick_model",
+        "copy_last_reply",
+    }
+)
+
 
 def stylesheet_paths() -> list[Path]:
     """The app's one stylesheet (a list, as Textual's CSS_PATH accepts, for the test hosts)."""
@@ -41,53 +66,109 @@ class AmprealizeApp(App[None]):
 
     def __init__(
         self,
-        settings: Settings | None,
         *,
         services: Services | None = None,
-        startup_error: str | None = None,
-        latency_format: LatencyFormatter = format_latency,
+        open_services: ServicesOpener | None = None,
+        latency_format: LatencyFormatter | None = None,
         cursor_blink: bool = True,
     ) -> None:
+        """Give `services` already open (tests, snapshots: the chat is live at its first paint),
+        or `open_services` to open them after the first paint."""
         super().__init__()
-        if services is None and startup_error is None:
-            raise ValueError("AmprealizeApp needs services, or the error that stopped them opening")
-        self.settings = settings
+        if (services is None) == (open_services is None):
+            raise ValueError("AmprealizeApp needs either its services or a way to open them")
         self.services = services
-        self.startup_error = startup_error
+        self.settings: Settings | None = services.settings if services else None
+        self.startup_error: str | None = None
+        self.startup_done = asyncio.Event()
         self.latency_format = latency_format
         self.cursor_blink = cursor_blink
         """False in tests and snapshots: text cursors stay solid."""
+        self._open_services = open_services
+        self._opener: Worker[str | None] | None = None
+        self._handover = threading.Lock()  # the opener thread vs. an exit while it runs
+        self._opened: Services | None = None
+        self._closing = False
 
     def get_default_screen(self) -> Screen:
-        if self.services is None:
-            from amprealize_tui.tui.screens.startup_error import StartupErrorScreen
-
-            return StartupErrorScreen(self.startup_error or "unknown error")
-        from amprealize_tui.tui.screens.chat import ChatScreen
-        from amprealize_tui.tui.widgets.messages import RenderContext
-
-        catalog = self.services.catalog
-
-        def model_name(model_id: str) -> str:
-            model = catalog.get(model_id)
-            return model.display_name if model is not None else model_id
-
-        return ChatScreen(self.services, RenderContext(model_name, self.latency_format))
+        return ChatScreen(self.services, latency_format=self.latency_format)
 
     def on_mount(self) -> None:
+        if self._open_services is None:
+            self._remember_theme()
+        else:
+            self.call_after_refresh(self._start_opening)
+
+    def _remember_theme(self) -> None:
         from amprealize_tui.tui.ui_state import remember_theme
 
-        if self.settings is not None:  # None when the settings themselves failed to load
+        if self.settings is not None:
             remember_theme(self, self.settings)
+
+    # -- opening the services after the first paint -------------------------------------------
+
+    def _start_opening(self) -> None:
+        self._opener = self.run_worker(
+            self._open_in_thread, name="open-services", group="startup", thread=True
+        )
+
+    def _open_in_thread(self) -> str | None:
+        """In a worker thread: open the services and leave them for `_attach`. Returns the
+        start-up problem to show instead; an unexpected error propagates (the app exits with
+        the traceback, as any bug would)."""
+        from amprealize_tui.tui.startup import startup_problem
+
+        assert self._open_services is not None
+        try:
+            services: Services | None = self._open_services()
+        except Exception as exc:
+            problem = startup_problem(exc)
+            if problem is None:
+                raise
+            return problem
+        with self._handover:
+            if not self._closing:
+                self._opened, services = services, None
+        if services is not None:  # the app exited while they opened: nobody else will close them
+            asyncio.run(services.aclose())
+        return None
+
+    async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker is not self._opener or event.state is not WorkerState.SUCCESS:
+            return
+        problem = event.worker.result
+        if problem is not None:
+            await self._show_startup_error(problem)
+        elif self._opened is not None:
+            self.services = self._opened
+            self.settings = self._opened.settings
+            self._remember_theme()
+            chat = self.chat
+            if chat is not None:
+                await chat.attach(self._opened)
+
+    async def _show_startup_error(self, problem: str) -> None:
+        from amprealize_tui.tui.screens.startup_error import StartupErrorScreen
+
+        self.startup_error = problem
+        while len(self.screen_stack) > 1:  # help, say, opened while starting
+            self.pop_screen()
+        await self.push_screen(StartupErrorScreen(problem))  # over the chat, which never goes live
+        self.startup_done.set()
+
+    def on_chat_screen_attached(self, _message: ChatScreen.Attached) -> None:
+        self.startup_done.set()
 
     async def on_unmount(self) -> None:
         """The app owns its services: close the provider client and the store on exit."""
-        if self.services is not None:
-            await self.services.aclose()
+        with self._handover:
+            self._closing = True
+            services = self.services or self._opened
+        if services is not None:
+            await services.aclose()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # Settings and audit need the services: hidden when they did not open.
-        return self.services is not None or action not in ("open_settings", "open_audit")
+        return self.services is not None or action not in _NEEDS_SERVICES
 
     # -- screens owned by the settings helper ------------------------------------------------
 
@@ -115,16 +196,20 @@ class AmprealizeApp(App[None]):
 
     @property
     def chat(self) -> ChatScreen | None:
-        from amprealize_tui.tui.screens.chat import ChatScreen
-
         for screen in self.screen_stack:
             if isinstance(screen, ChatScreen):
                 return screen
         return None
 
-    def _chat_on_top(self) -> ChatScreen | None:
-        """The chat screen, after closing whatever was pushed over it (settings, audit...)."""
+    @property
+    def live_chat(self) -> ChatScreen | None:
+        """The chat screen once its services are attached."""
         chat = self.chat
+        return chat if chat is not None and chat.attached else None
+
+    def _chat_on_top(self, *, live: bool = True) -> ChatScreen | None:
+        """The (live) chat screen, after closing whatever was pushed over it (settings...)."""
+        chat = self.live_chat if live else self.chat
         if chat is not None:
             while self.screen is not chat and len(self.screen_stack) > 1:
                 self.pop_screen()
@@ -134,12 +219,18 @@ class AmprealizeApp(App[None]):
         if (chat := self._chat_on_top()) is not None:
             await chat.new_conversation()
 
+    def action_new_project_chat(self) -> None:
+        if (chat := self._chat_on_top()) is not None:
+            self.run_worker(chat.new_project_chat(), name="new-project-chat")
+
     def action_delete_conversation(self) -> None:
         if (chat := self._chat_on_top()) is not None:
             self.run_worker(chat.delete_current(), name="delete-conversation")
 
     def action_set_route_mode(self, mode: str) -> None:
-        if (chat := self.chat) is not None:
+        if (chat := self.live_chat) is not None:
+            from amprealize_tui.core.routing.contract import RouteMode
+
             chat.set_route_mode(RouteMode(mode))
             self.notify(f"Route mode: {mode}", timeout=2)
 
@@ -148,9 +239,9 @@ class AmprealizeApp(App[None]):
             chat.pick_model()
 
     def action_toggle_sidebar(self) -> None:
-        if (chat := self._chat_on_top()) is not None:
+        if (chat := self._chat_on_top(live=False)) is not None:
             chat.toggle_sidebar()
 
     def action_copy_last_reply(self) -> None:
-        if (chat := self.chat) is not None:
+        if (chat := self.live_chat) is not None:
             chat.copy_last_reply()

@@ -6,32 +6,15 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from amprealize_tui.core.config import ConfigError, Settings, load_settings
 from amprealize_tui.tui.app import AmprealizeApp
-from amprealize_tui.tui.widgets.badges import LatencyFormatter, format_latency
 
 if TYPE_CHECKING:
     import httpx
     from keyring.backend import KeyringBackend
 
+    from amprealize_tui.core.config import Settings
     from amprealize_tui.core.services import Services
-
-
-def _startup_problem(exc: Exception) -> str | None:
-    """A sentence for the start-up error screen, or None for an unexpected (buggy) failure."""
-    from amprealize_tui.core.conversations.store import StoreError
-    from amprealize_tui.core.credentials.vault_errors import VaultError
-
-    if isinstance(exc, ConfigError):
-        return f"The configuration is invalid: {exc}"
-    if isinstance(exc, StoreError):
-        return f"The conversation database cannot be opened: {exc}"
-    if isinstance(exc, VaultError):
-        return f"The credential vault cannot be opened: {exc}"
-    if isinstance(exc, OSError):
-        where = f" ({exc.filename})" if exc.filename else ""
-        return f"A data file cannot be opened{where}: {exc.strerror or exc}"
-    return None
+    from amprealize_tui.tui.widgets.badges import LatencyFormatter
 
 
 def build_app(
@@ -41,35 +24,29 @@ def build_app(
     clock: Callable[[], datetime] | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     keyring_backend: KeyringBackend | None = None,
-    latency_format: LatencyFormatter = format_latency,
+    latency_format: LatencyFormatter | None = None,
     cursor_blink: bool = True,
 ) -> AmprealizeApp:
-    """The app over `services`, or over services opened from `settings` (default: environment
-    and AMPREALIZE_HOME). When they cannot open, the app shows why instead of a traceback."""
-
-    def app(
-        settings: Settings | None, services: Services | None, problem: str | None = None
-    ) -> AmprealizeApp:
+    """The app over `services`, or over services it opens after its first paint from `settings`
+    (default: environment and AMPREALIZE_HOME). When they cannot open, the app shows why instead
+    of a traceback. `latency_format` defaults to the badges' own."""
+    if services is not None:
         return AmprealizeApp(
-            settings,
-            services=services,
-            startup_error=problem,
-            latency_format=latency_format,
-            cursor_blink=cursor_blink,
+            services=services, latency_format=latency_format, cursor_blink=cursor_blink
         )
 
-    if services is not None:
-        return app(settings or services.settings, services)
-    try:
-        settings = settings or load_settings()
+    def open_services() -> Services:
+        # Runs in the app's start-up thread: these imports are most of the start-up cost.
+        from amprealize_tui.core.config import load_settings
         from amprealize_tui.core.services import build_services
 
-        services = build_services(
-            settings, transport=transport, keyring_backend=keyring_backend, clock=clock
+        return build_services(
+            settings or load_settings(),
+            transport=transport,
+            keyring_backend=keyring_backend,
+            clock=clock,
         )
-    except Exception as exc:
-        problem = _startup_problem(exc)
-        if problem is None:
-            raise
-        return app(settings, None, problem)
-    return app(settings, services)
+
+    return AmprealizeApp(
+        open_services=open_services, latency_format=latency_format, cursor_blink=cursor_blink
+    )

@@ -1,17 +1,16 @@
 """Command palette provider (Ctrl+P): the app's main commands, each calling an app action.
 
 Only commands whose action the app implements are offered, so the palette never lists a command
-that would do nothing.
+that would do nothing. The list is built on first use: the route modes come from the core
+contract (pydantic), which the app's first paint does without.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-
-from amprealize_tui.core.routing.contract import RouteMode
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,29 +25,34 @@ class PaletteCommand:
         return "action_" + self.action.split("(", 1)[0]
 
 
-COMMANDS: tuple[PaletteCommand, ...] = (
-    PaletteCommand("New conversation", "Start an empty conversation", "new_conversation"),
-    PaletteCommand("Settings: LLM API keys", "Add, delete, verify your keys", "open_settings"),
-    PaletteCommand("Audit log", "Recent audit records and chain status", "open_audit"),
-    *(
-        PaletteCommand(
-            f"Route mode: {mode.value}",
-            f"Route messages with the {mode.value} router",
-            f"set_route_mode({mode.value!r})",
-        )
-        for mode in RouteMode
-    ),
-    PaletteCommand("Pick model", "Choose the model that answers", "pick_model"),
-    PaletteCommand("Toggle conversation list", "Show or hide the sidebar", "toggle_sidebar"),
-    PaletteCommand("Copy last reply", "Copy the last assistant reply", "copy_last_reply"),
-)
+@cache
+def commands() -> tuple[PaletteCommand, ...]:
+    from amprealize_tui.core.routing.contract import RouteMode
+
+    return (
+        PaletteCommand("New conversation", "Start an empty conversation", "new_conversation"),
+        PaletteCommand("New project chat", "Start a conversation in a project", "new_project_chat"),
+        PaletteCommand("Settings: LLM API keys", "Add, delete, verify your keys", "open_settings"),
+        PaletteCommand("Audit log", "Recent audit records and chain status", "open_audit"),
+        *(
+            PaletteCommand(
+                f"Route mode: {mode.value}",
+                f"Route messages with the {mode.value} router",
+                f"set_route_mode({mode.value!r})",
+            )
+            for mode in RouteMode
+        ),
+        PaletteCommand("Pick model", "Choose the model that answers", "pick_model"),
+        PaletteCommand("Toggle conversation list", "Show or hide the sidebar", "toggle_sidebar"),
+        PaletteCommand("Copy last reply", "Copy the last assistant reply", "copy_last_reply"),
+    )
 
 
 class AppCommands(Provider):
     """Add to the app's COMMANDS: `COMMANDS = App.COMMANDS | {AppCommands}`."""
 
     def _available(self) -> list[PaletteCommand]:
-        return [c for c in COMMANDS if callable(getattr(self.app, c.method_name, None))]
+        return [c for c in commands() if callable(getattr(self.app, c.method_name, None))]
 
     async def discover(self) -> Hits:
         for command in self._available():

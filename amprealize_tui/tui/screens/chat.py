@@ -3,6 +3,12 @@
 Every reply-service call (send, approve, deny, choose, retry) is an async generator of events;
 one worker at a time consumes it and applies each event to the pane. Escape cancels that worker:
 the service then saves the partial reply as incomplete, and the pane re-reads it from the store.
+
+Start-up: the screen is painted before the core services open (the app opens them in a thread).
+Until `attach` hands them over, the prompt takes input, the pickers say they are loading, and a
+message sent meanwhile waits in the prompt and goes out as soon as the services are ready. So the
+first paint imports no core module: those (and the message views, which need Markdown) are
+imported where they are first used, after `attach`.
 """
 
 from __future__ import annotations
@@ -16,33 +22,30 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message as TextualMessage
 from textual.screen import Screen
-from textual.widgets import Footer, Header, OptionList
+from textual.widgets import Footer, Header, OptionList, Static
 from textual.worker import Worker, WorkerState
 
-from amprealize_tui.core.conversations.events import (
-    InputRejected,
-    MessageAdded,
-    MessageUpdated,
-    ReplyDelta,
-    ReplyEvent,
-)
-from amprealize_tui.core.conversations.models import Conversation, MessageRole, MessageStatus
-from amprealize_tui.core.routing.contract import RouteMode
-from amprealize_tui.tui.widgets.composer import Composer, PromptArea, picker_state
+from amprealize_tui.tui.widgets.composer import Composer, PromptArea
 from amprealize_tui.tui.widgets.conversation_list import ConversationList, scope_label
-from amprealize_tui.tui.widgets.conversation_pane import ConversationPane
-from amprealize_tui.tui.widgets.messages import AssistantMessageView, MessageView, RenderContext
-from amprealize_tui.tui.widgets.notices import ApprovalCard, ClarificationCard, ErrorNotice
 
 if TYPE_CHECKING:
+    from amprealize_tui.core.conversations.events import ReplyEvent
+    from amprealize_tui.core.conversations.models import Conversation
+    from amprealize_tui.core.routing.contract import RouteMode
     from amprealize_tui.core.services import Services
+    from amprealize_tui.tui.widgets.badges import LatencyFormatter
+    from amprealize_tui.tui.widgets.conversation_pane import ConversationPane
+    from amprealize_tui.tui.widgets.notices import ApprovalCard, ClarificationCard, ErrorNotice
 
 PAGE_SIZE = 40
 SIDEBAR_MIN_WIDTH = 100  # below this the conversation list starts hidden
 SETTINGS_COMMAND = "/settings"
+PROJECT_CHAT_KEY = "ctrl+o"  # function keys and ctrl+letters work everywhere; ctrl+shift does not
+STARTING_NOTE = "Starting… your message is kept and goes out as soon as the app is ready."
 
 
 class ChatScreen(Screen[None]):
+    AUTO_FOCUS = "#prompt"  # focused as the screen activates, so the very first key is typed
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
         (0, "-narrow"),
         (SIDEBAR_MIN_WIDTH, "-wide"),
@@ -51,20 +54,30 @@ class ChatScreen(Screen[None]):
         Binding("escape", "cancel_reply", "Stop reply", id="chat.stop"),
         Binding("ctrl+up", "focus_messages", "Messages", id="chat.focus_messages"),
         Binding("ctrl+n", "app.new_conversation", "New chat", id="chat.new"),
+        Binding(PROJECT_CHAT_KEY, "app.new_project_chat", "Project chat", id="chat.new_project"),
         Binding("ctrl+b", "app.toggle_sidebar", "Chats", id="chat.sidebar"),
         Binding("ctrl+g", "app.pick_model", "Model", show=False, id="chat.pick_model"),
         Binding("f4", "app.copy_last_reply", "Copy reply", show=False, id="chat.copy_last"),
         Binding("f8", "app.delete_conversation", "Delete chat", show=False, id="chat.delete"),
     ]
 
-    def __init__(self, services: Services, context: RenderContext) -> None:
+    def __init__(
+        self, services: Services | None = None, *, latency_format: LatencyFormatter | None = None
+    ) -> None:
+        """`services` when they are already open (tests, snapshots); otherwise the app calls
+        `attach` once it has opened them."""
         super().__init__(id="chat")
-        self.services = services
-        self.context = context
+        self._services = services
+        self._latency_format = latency_format
+        self._pane: ConversationPane | None = None
+        self._send_when_ready = False
         self.conversation: Conversation | None = None
         self._reply: Worker[None] | None = None
         self._reply_card_id: str | None = None
         self._unsubscribe_vault: Any = None
+
+    class Attached(TextualMessage):
+        """The services are attached and the first conversation is shown: the chat is live."""
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -73,13 +86,26 @@ class ChatScreen(Screen[None]):
         with Horizontal(id="main"):
             yield ConversationList(id="sidebar")
             with Vertical(id="chat-column"):
-                yield ConversationPane(self.context, id="conversation")
-                yield Composer(self.services.settings.route_mode, id="composer")
+                yield Static("Starting…", id="conversation-loading")
+                with Composer(id="composer"):
+                    yield from Composer.parts()
         yield Footer(compact=True)
 
     @property
+    def services(self) -> Services:
+        if self._services is None or self._pane is None:
+            raise RuntimeError("The chat's services are not attached yet.")
+        return self._services
+
+    @property
+    def attached(self) -> bool:
+        return self._pane is not None
+
+    @property
     def pane(self) -> ConversationPane:
-        return self.query_one(ConversationPane)
+        if self._pane is None:
+            raise RuntimeError("The conversation pane appears once the services are attached.")
+        return self._pane
 
     @property
     def composer(self) -> Composer:
@@ -91,10 +117,45 @@ class ChatScreen(Screen[None]):
 
     async def on_mount(self) -> None:
         self.sidebar.display = self.app.size.width >= SIDEBAR_MIN_WIDTH
-        self._unsubscribe_vault = self.services.vault.subscribe(self._on_vault_change)
-        conversations = self.services.store.list_conversations()
+        self.sub_title = "starting…"
+        if self._services is not None:
+            await self.attach(self._services)
+
+    async def attach(self, services: Services) -> None:
+        """Go live on `services`: show the pane, the pickers and the newest conversation, then
+        send what the user submitted while the services were opening."""
+        from amprealize_tui.core.routing.contract import RouteMode
+        from amprealize_tui.tui.widgets.badges import format_latency
+        from amprealize_tui.tui.widgets.conversation_pane import ConversationPane
+        from amprealize_tui.tui.widgets.messages import RenderContext
+
+        self._services = services
+        catalog = services.catalog
+
+        def model_name(model_id: str) -> str:
+            model = catalog.get(model_id)
+            return model.display_name if model is not None else model_id
+
+        context = RenderContext(model_name, self._latency_format or format_latency)
+        pane = ConversationPane(context, id="conversation")
+        with self.app.batch_update():
+            await self.query_one("#chat-column").mount(pane, before=self.composer)
+            await self.query_one("#conversation-loading").remove()
+            await self.composer.enable_route_modes(tuple(RouteMode), services.settings.route_mode)
+        self._pane = pane
+        self._unsubscribe_vault = services.vault.subscribe(self._on_vault_change)
+        conversations = services.store.list_conversations()
         await self.open_conversation(conversations[0] if conversations else None)
-        self.composer.focus_prompt()
+        if self.focused is None:
+            self.composer.focus_prompt()
+        self.app.refresh_bindings()
+        self.post_message(self.Attached())
+        if self._send_when_ready:
+            self._send_when_ready = False
+            self.composer.show_status("")
+            text = self.composer.prompt.text
+            if text.strip():
+                await self.submit(text)
 
     def on_unmount(self) -> None:
         if self._unsubscribe_vault is not None:
@@ -104,7 +165,10 @@ class ChatScreen(Screen[None]):
     # -- models ------------------------------------------------------------------------------
 
     def refresh_models(self) -> None:
-        """Re-read availability (after a key change, or when the conversation's project changes)."""
+        """Re-read availability (after a key change, or when the conversation's project changes):
+        a project conversation's picker counts that project's keys, which are resolved first."""
+        from amprealize_tui.tui.widgets.model_choices import picker_state
+
         project_id = self.conversation.project_id if self.conversation else None
         self.composer.show_models(picker_state(self.services.availability(project_id=project_id)))
 
@@ -155,6 +219,21 @@ class ChatScreen(Screen[None]):
         await self.open_conversation(conversation)
         self.composer.focus_prompt()
 
+    async def new_project_chat(self) -> None:
+        """Ask for a project id, then open a new conversation in that project's space."""
+        from amprealize_tui.core.routing.contract import ConversationScope
+        from amprealize_tui.tui.screens.project_chat import ProjectChatScreen
+
+        project_id = await self.app.push_screen_wait(ProjectChatScreen())
+        if project_id is None:
+            self.composer.focus_prompt()
+            return
+        conversation = self.services.store.create_conversation(
+            scope=ConversationScope.PROJECT_SPACE, project_id=project_id
+        )
+        await self.open_conversation(conversation)
+        self.composer.focus_prompt()
+
     async def delete_current(self) -> None:
         """Delete the open conversation after the user confirms it."""
         from amprealize_tui.tui.screens.confirm_delete import ConfirmDeleteScreen
@@ -192,7 +271,7 @@ class ChatScreen(Screen[None]):
     # -- copying -----------------------------------------------------------------------------
 
     def copy_last_reply(self) -> None:
-        replies = [v for v in self.pane.views if isinstance(v, AssistantMessageView)]
+        replies = self.pane.replies
         if not replies:
             self.notify("There is no reply to copy yet.", severity="warning")
             return
@@ -252,6 +331,15 @@ class ChatScreen(Screen[None]):
         await self._apply(message.event)
 
     async def _apply(self, event: ReplyEvent) -> None:
+        from amprealize_tui.core.conversations.events import (
+            InputRejected,
+            MessageAdded,
+            MessageUpdated,
+            ReplyDelta,
+        )
+        from amprealize_tui.core.conversations.models import MessageRole, MessageStatus
+        from amprealize_tui.tui.widgets.messages import AssistantMessageView
+
         if isinstance(event, InputRejected):
             self.composer.show_status(event.error, error=True)
             self.notify(event.error, severity="error", title="Not sent")
@@ -288,7 +376,14 @@ class ChatScreen(Screen[None]):
         self._refresh_sidebar()
 
     async def on_prompt_area_submitted(self, event: PromptArea.Submitted) -> None:
-        text = event.text
+        if not self.attached:
+            self._send_when_ready = True
+            self.composer.show_status(STARTING_NOTE, warning=True)
+            return
+        await self.submit(event.text)
+
+    async def submit(self, text: str) -> None:
+        """Send `text` from the prompt (it leaves the prompt once the store has it)."""
         if text.strip() == SETTINGS_COMMAND:
             self.composer.take_text()
             await self.app.run_action("open_settings")
@@ -340,18 +435,16 @@ class ChatScreen(Screen[None]):
     def _point_to_next_step(self) -> None:
         """Say how to act on a card that waits for the user. Cards are never focused for the
         user: a key typed for the composer must not approve a high-risk action."""
+        from amprealize_tui.tui.widgets.notices import next_step_hint
+
         views = self.pane.views
-        last = views[-1] if views else None
-        hint = ""
-        if isinstance(last, ApprovalCard) and last.pending:
-            hint = "Needs your approval: ctrl+↑ then a (approve) or d (deny), or click a button."
-        elif isinstance(last, ClarificationCard) and last.open:
-            hint = "Which did you mean? ctrl+↑ then 1-3, or click a choice."
-        elif isinstance(last, ErrorNotice) and last.retryable:
-            hint = "The reply failed: ctrl+↑ then r to retry, or click Retry."
+        personal = self.conversation is None or not self.conversation.project_id
+        hint = next_step_hint(
+            views[-1] if views else None, personal=personal, project_chat_key=PROJECT_CHAT_KEY
+        )
         if hint or not self.composer.has_error:
             self.composer.show_status(hint, warning=bool(hint))
-        if not isinstance(self.focused, MessageView):
+        if self.focused not in views:
             self.composer.focus_prompt()
 
     def action_focus_prompt(self) -> None:
@@ -364,9 +457,9 @@ class ChatScreen(Screen[None]):
 
     async def _settle_interrupted(self) -> None:
         """After a cancel, show each still-streaming reply as the store saved it."""
-        for view in self.pane.views:
-            if isinstance(view, AssistantMessageView) and (
-                view.is_streaming or view.message.status is MessageStatus.STREAMING
-            ):
+        from amprealize_tui.core.conversations.models import MessageStatus
+
+        for view in self.pane.replies:
+            if view.is_streaming or view.message.status is MessageStatus.STREAMING:
                 saved = self.services.store.get_message(view.message.id)
                 await view.finish(saved or view.message)

@@ -2,12 +2,15 @@
 
 Enter sends; ctrl+j (or shift+enter where the terminal reports it) inserts a newline, because
 ctrl+enter is not reliably distinguishable in terminals.
+
+The composer is painted before the core services open (start-up speed): the prompt takes input at
+once while both pickers say they are loading; `enable_route_modes` and `show_models` fill them in.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import events
 from textual.app import ComposeResult
@@ -17,35 +20,9 @@ from textual.content import Content
 from textual.message import Message as TextualMessage
 from textual.widgets import Select, Static, TextArea
 
-from amprealize_tui.core.providers.availability import Availability, ReadinessState
-from amprealize_tui.core.routing.contract import RouteMode
-
-
-@dataclass(frozen=True, slots=True)
-class ModelChoice:
-    """One picker entry: what the availability service said, flattened for display."""
-
-    model_id: str
-    display_name: str
-    credential_source: str  # user | project | org | platform | none
-
-    @property
-    def label(self) -> str:
-        source = {"platform": "platform key", "none": "local"}.get(
-            self.credential_source, f"BYOK {self.credential_source}"
-        )
-        return f"{self.display_name} · {source}"
-
-
-@dataclass(frozen=True, slots=True)
-class PickerState:
-    """Everything the composer shows about models: the choices, or why there are none."""
-
-    choices: tuple[ModelChoice, ...]
-    suggested_model_id: str | None
-    ready: bool
-    reason: str  # short, for the empty picker: "needs an API key", "key invalid or locked"
-    message: str  # a sentence saying what to do
+if TYPE_CHECKING:
+    from amprealize_tui.core.routing.contract import RouteMode
+    from amprealize_tui.tui.widgets.model_choices import PickerState
 
 
 class PromptArea(TextArea):
@@ -77,22 +54,23 @@ class PromptArea(TextArea):
 
 
 class Composer(Vertical):
-    def __init__(self, route_mode: RouteMode, *, id: str | None = None) -> None:
+    """Compose it with its parts, `with Composer(id=...): yield from Composer.parts()`: built in
+    the screen's own compose, the prompt exists (and takes focus) as soon as the screen does, so
+    a key typed during start-up is never dropped for want of a focused widget."""
+
+    def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._route_mode = route_mode
+        self._modes: dict[str, RouteMode] = {}
         self._fallback_model_id: str | None = None
         self._readiness_note = ""  # why no model can answer; shown whenever nothing else is
 
-    def compose(self) -> ComposeResult:
+    @staticmethod
+    def parts() -> ComposeResult:
         with Horizontal(id="composer-bar"):
-            yield Select[str]([], prompt="Loading models…", id="model-picker", compact=True)
             yield Select[str](
-                [(mode.value, mode.value) for mode in RouteMode],
-                value=self._route_mode.value,
-                allow_blank=False,
-                id="mode-picker",
-                compact=True,
+                [], prompt="Loading models…", id="model-picker", compact=True, disabled=True
             )
+            yield Select[str]([], prompt="Loading…", id="mode-picker", compact=True, disabled=True)
             yield Static("enter send · ctrl+j newline · esc stop", id="composer-hint")
         yield Static(id="composer-status", markup=False)
         yield PromptArea(id="prompt", soft_wrap=True, show_line_numbers=False, compact=True)
@@ -114,8 +92,23 @@ class Composer(Vertical):
 
     @property
     def route_mode(self) -> RouteMode:
-        value = self.query_one("#mode-picker", Select).value
-        return RouteMode(value) if isinstance(value, str) else self._route_mode
+        """The picked route mode; only read once `enable_route_modes` has run."""
+        return self._modes[str(self.query_one("#mode-picker", Select).value)]
+
+    async def enable_route_modes(self, modes: Sequence[RouteMode], current: RouteMode) -> None:
+        """Replace the loading placeholder with the real picker (a Select cannot drop its blank
+        entry once created, so the placeholder is swapped rather than filled)."""
+        self._modes = {mode.value: mode for mode in modes}
+        placeholder = self.query_one("#mode-picker", Select)
+        picker = Select[str](
+            [(mode.value, mode.value) for mode in modes],
+            value=current.value,
+            allow_blank=False,
+            id="mode-picker",
+            compact=True,
+        )
+        await placeholder.remove()
+        await self.query_one("#composer-bar").mount(picker, after=self.model_picker)
 
     def set_route_mode(self, mode: RouteMode) -> None:
         self.query_one("#mode-picker", Select).value = mode.value
@@ -158,27 +151,3 @@ class Composer(Vertical):
 
     def focus_prompt(self) -> None:
         self.prompt.focus()
-
-
-_REASONS = {
-    ReadinessState.NEEDS_API_KEY: "needs an API key",
-    ReadinessState.INVALID_KEY: "key invalid or locked",
-    ReadinessState.NO_MODEL_AVAILABLE: "none configured",
-}
-
-
-def picker_state(availability: Availability) -> PickerState:
-    """Flatten a core `Availability` (models + readiness) into what the composer shows."""
-    readiness = availability.readiness
-    choices = tuple(
-        ModelChoice(item.model.model_id, item.model.display_name, item.credential_source)
-        for item in availability.models
-    )
-    ready = readiness.state is ReadinessState.READY and bool(choices)
-    return PickerState(
-        choices,
-        readiness.suggested_model_id,
-        ready,
-        _REASONS.get(readiness.state, "none available"),
-        readiness.message,
-    )

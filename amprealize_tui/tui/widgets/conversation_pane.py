@@ -16,7 +16,12 @@ from textual.message import Message as TextualMessage
 from textual.widgets import Static
 
 from amprealize_tui.core.conversations.models import Message
-from amprealize_tui.tui.widgets.messages import MessageView, RenderContext, view_id
+from amprealize_tui.tui.widgets.messages import (
+    AssistantMessageView,
+    MessageView,
+    RenderContext,
+    view_id,
+)
 from amprealize_tui.tui.widgets.notices import make_view
 
 EMPTY_TEXT = (
@@ -46,6 +51,10 @@ class ConversationPane(VerticalScroll):
     @property
     def views(self) -> list[MessageView]:
         return list(self.query_children(MessageView))
+
+    @property
+    def replies(self) -> list[AssistantMessageView]:
+        return list(self.query_children(AssistantMessageView))
 
     def view(self, message_id: str) -> MessageView | None:
         try:
