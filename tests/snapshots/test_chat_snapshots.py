@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
+from amprealize_tui.core.routing.contract import ConversationScope
 from amprealize_tui.tui.app import AmprealizeApp
 from amprealize_tui.tui.factory import build_app
 from tests.tui_harness import (
@@ -31,6 +32,14 @@ B_TREE_ANSWER = (
 RunBefore = Callable[[Pilot[None]], Awaitable[None]]
 
 
+async def _started(pilot: Pilot[None]) -> None:
+    """Wait for the start-up signal: the chat is live, or the start-up error screen shows."""
+    app = pilot.app
+    assert isinstance(app, AmprealizeApp)
+    await app.startup_done.wait()
+    await pilot.pause()
+
+
 async def _settle(pilot: Pilot[None]) -> None:
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
@@ -42,7 +51,7 @@ def sending(*texts: str, then: tuple[str, ...] = ()) -> RunBefore:
 
     async def run(pilot: Pilot[None]) -> None:
         app = pilot.app
-        await pilot.pause()  # run_before starts before the first screen has composed
+        await _started(pilot)  # run_before starts before the first screen has composed
         assert isinstance(app, AmprealizeApp) and app.chat is not None
         for text in texts:
             app.chat.composer.prompt.insert(text)
@@ -148,4 +157,29 @@ def test_startup_error_screen(
     Path("data").mkdir()
     Path("data/amprealize.db").write_bytes(b"not a database" * 50)
     app = build_app(keyring_backend=MemoryKeyring())
-    assert snap_compare(app, terminal_size=(100, 24))
+    assert snap_compare(app, terminal_size=(100, 24), run_before=_started)
+
+
+async def _project_chat_dialog_with_an_error(pilot: Pilot[None]) -> None:
+    await _started(pilot)
+    await pilot.press("ctrl+o")
+    await pilot.pause()
+    await pilot.press(*"atlas two", "enter")
+    await pilot.pause()
+
+
+def test_new_project_chat_dialog(snap_compare: Any, isolated_home: Path) -> None:
+    app = harness_app(isolated_home)
+    run = _project_chat_dialog_with_an_error
+    assert snap_compare(app, terminal_size=SIZE, run_before=run)
+
+
+def test_project_chat_approval(snap_compare: Any, isolated_home: Path) -> None:
+    app = harness_app(isolated_home)
+    services = app.services
+    assert services is not None
+    services.store.create_conversation(
+        scope=ConversationScope.PROJECT_SPACE, project_id="atlas", title="atlas kickoff"
+    )
+    run = sending("execute the plan for WI-7")
+    assert snap_compare(app, terminal_size=SIZE, run_before=run)

@@ -207,10 +207,21 @@ class NoticeView(MessageView):
         yield Static(_text(self.message), classes="message-body")
 
 
+_PROJECT_SCOPES = {"project", "conversation"}
+
+
 class DenialNotice(NoticeView):
     """The policy refused the action; the text names what is missing and how to get it."""
 
     ROLE_LABEL = "denied"
+
+    @property
+    def project_would_allow(self) -> bool:
+        """Whether a project conversation is the way out: the missing scopes are project or
+        conversation ones, or the matrix denies the action outright on the personal surface
+        (sharing, publishing), which a project surface allows. An org scope is not."""
+        missing = self.message.metadata.get("missing_scopes") or []
+        return not missing or bool(_PROJECT_SCOPES & set(missing))
 
 
 class ErrorNotice(MessageView):
@@ -255,6 +266,23 @@ _NOTICE_VIEWS: dict[str, type[MessageView]] = {
     "denial": DenialNotice,
     "error": ErrorNotice,
 }
+
+
+def next_step_hint(view: MessageView | None, *, personal: bool, project_chat_key: str) -> str:
+    """What the composer says about the newest notice: how to act on a card that waits for the
+    user, or how to get the scope a denial in personal chat said was missing; "" otherwise."""
+    if isinstance(view, ApprovalCard) and view.pending:
+        return "Needs your approval: ctrl+↑ then a (approve) or d (deny), or click a button."
+    if isinstance(view, ClarificationCard) and view.open:
+        return "Which did you mean? ctrl+↑ then 1-3, or click a choice."
+    if isinstance(view, ErrorNotice) and view.retryable:
+        return "The reply failed: ctrl+↑ then r to retry, or click Retry."
+    if isinstance(view, DenialNotice) and personal and view.project_would_allow:
+        return (
+            f"This needs a project: press {project_chat_key} to start a project chat, "
+            "then send the message there."
+        )
+    return ""
 
 
 def make_view(message: Message, context: RenderContext) -> MessageView:
