@@ -66,6 +66,15 @@ async def _approval(pilot: Pilot[None]) -> None:
     await _send(pilot, "/tool list the open pull requests")
 
 
+async def _project_chat(pilot: Pilot[None]) -> None:
+    await _send(pilot, "execute the plan for WI-7")  # denied here: personal chat
+    await pilot.press("ctrl+o")
+    await pilot.pause()
+    await pilot.press(*"atlas", "enter")
+    await _settle(pilot)
+    await _send(pilot, "execute the plan for WI-7")
+
+
 async def _clarification(pilot: Pilot[None]) -> None:
     await _send(pilot, "create a ticket and run it")
 
@@ -113,6 +122,11 @@ async def _audit(pilot: Pilot[None]) -> None:
 SHOTS: tuple[Shot, ...] = (
     Shot("chat-badges", "Replies with their route badges: action, risk, mode, model, key", _badges),
     Shot("chat-approval", "A high-risk action waits for approval before any model call", _approval),
+    Shot(
+        "chat-project",
+        "Denied in personal chat; in a project chat (ctrl+o) the same message asks for approval",
+        _project_chat,
+    ),
     Shot("chat-clarification", "An ambiguous message asks which action was meant", _clarification),
     Shot(
         "chat-fallback",
