@@ -16,8 +16,8 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 HELP_INTRO = (
-    "Ctrl+P opens the command palette (new conversation, settings, audit log, route mode, "
-    "model, conversation list, copy last reply). Keys on the screen below:"
+    "Ctrl+P opens the command palette (new conversation, new project chat, settings, audit log, "
+    "route mode, model, conversation list, copy last reply). Keys on the screen below:"
 )
 
 
