@@ -206,6 +206,48 @@ def test_generalising_rules(message: str, expected: str) -> None:
     assert result.primary is not None and result.primary.action_id == expected
 
 
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        # "as" / "into" name what the object becomes
+        ("track this as a bug", "work_item.manage"),
+        ("add the design mockup as an attachment", "attachment.add"),
+        ("break the auth refactor into steps", "execution.plan"),
+        ("break the migration into phases", "execution.plan"),
+        ("turn this into a ticket", "work_item.manage"),
+        ("turn this paragraph into bullet points", "chat.read_synthesis"),
+        ("break the build", "chat.read_synthesis"),
+        # "with / using / via" a tool: the tool does the reading
+        ("fetch the weather with the weather tool", "mcp_tool.invoke"),
+        ("search the wiki using the confluence MCP", "mcp_tool.invoke"),
+        ("explain the github tool", "chat.read_synthesis"),
+        # "it" refers back to what an earlier clause named
+        ("here's the log file, add it to the chat", "attachment.add"),
+        ("I found a crash in the parser. the bug is nasty, track it", "work_item.manage"),
+        ("add it to the chat", "chat.read_synthesis"),
+        # whose access: an agent's is agent configuration
+        ("give the support agent access to the docs", "agent.manage"),
+        ("give the design team access to this project", "project.invite_share"),
+        # teams are recipients, not things to change
+        ("add bob to the platform team", "project.invite_share"),
+        ("make this project visible to the qa group", "project.invite_share"),
+        ("update the team on the release", "chat.read_synthesis"),
+        ("move this project to the archive", "chat.read_synthesis"),
+    ],
+)
+def test_object_roles(message: str, expected: str) -> None:
+    """What a noun does in the sentence (becomes, does the work, is referred back to, receives)
+    decides the action, not merely that it appears."""
+    result = ROUTER.route(message, HOME)
+    assert result.primary is not None and result.primary.action_id == expected
+
+
+def test_a_team_alone_is_conversation() -> None:
+    result = ROUTER.route("thanks team, great week!", HOME)
+    assert result.primary is not None and result.primary.action_id == "chat.read_synthesis"
+    assert result.primary.confidence == 0.9
+
+
 def test_surface_and_permissions_follow_the_context() -> None:
     run_thread = RouteContext(
         scope=ConversationScope.RUN_THREAD,

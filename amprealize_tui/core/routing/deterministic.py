@@ -10,8 +10,10 @@ How a message is read (docs/routing.md has the long version):
    known verb at that position starts a frame; so can a verb right after "and"/"or". Verbs
    anywhere else are nouns or subordinate ("the deploy agent", "a task to update X").
 5. A frame's action comes from its verb class and the domain of its object: the head (last
-   domain noun) of the direct object, else a noun in a prepositional phrase. A negator before
-   the verb ("don't run it") cancels the frame.
+   domain noun) of the direct object, else a noun in a prepositional phrase. A noun after
+   "as"/"into" names what the object becomes ("track it as a bug"), one after "with"/"using"
+   names the tool doing the work, and "it"/"this" refers back to the last governed thing an
+   earlier clause named. A negator before the verb ("don't run it") cancels the frame.
 6. Any action frame beats reading; with none, the message is chat.read_synthesis (most
    messages are just questions), less sure when it mentions governed things.
 """
@@ -19,7 +21,7 @@ How a message is read (docs/routing.md has the long version):
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from amprealize_tui.core.routing.catalog import ACTION_CATALOG, PRESETS
 from amprealize_tui.core.routing.contract import RouteContext, RouteMode, RouteResult
@@ -29,6 +31,7 @@ from amprealize_tui.core.routing.lexicon import (
     CLAUSE_SPLIT,
     COORDINATORS,
     DO_QUESTION_SUBJECTS,
+    INSTRUMENT_PREPOSITIONS,
     INTENT_OBJECTS,
     INTENT_WORDS,
     LEAD_INS,
@@ -42,6 +45,7 @@ from amprealize_tui.core.routing.lexicon import (
     REMINDERS,
     REQUEST_MODALS,
     REQUEST_SUBJECTS,
+    RESULT_PREPOSITIONS,
     TOKEN,
     TRAILING,
     VERBS,
@@ -84,13 +88,25 @@ class _Object:
     direct: Domain | None  # head of the direct object (the last domain noun in it)
     prepositional: tuple[Domain, ...]  # domain nouns in prepositional phrases, in order
     shared_with: bool  # a "with ..." phrase (share X with Y)
+    modifiers: tuple[Domain, ...] = ()  # domain nouns in the direct object before its head
+    result: Domain | None = None  # what the object becomes: "track it as a bug", "into steps"
+    instrument: Domain | None = None  # what does it: "with / using / via the weather tool"
 
 
 def _resolve(verb_class: VerbClass, obj: _Object) -> tuple[str, float] | None:
     """The action a verb class asks for with this object, and how sure that is."""
     direct, pp = obj.direct, obj.prepositional
     if verb_class is VerbClass.READ:
+        if obj.instrument is Domain.TOOL:
+            return TOOL, 0.9  # "fetch the forecast with the weather tool"
         return READ, READ_VERB_CONFIDENCE
+    if obj.result is not None and (
+        direct in (None, Domain.REFERENCE) or verb_class is VerbClass.PLAN_WEAK
+    ):
+        # "track this as a bug", "add the mockup as an attachment", "break X into steps":
+        # the object is named by what it becomes.
+        obj = replace(obj, direct=obj.result)
+        direct = obj.result
     if verb_class is VerbClass.ATTACH:
         return ATTACH, 0.95
     if verb_class is VerbClass.INVITE:
@@ -118,12 +134,14 @@ def _resolve(verb_class: VerbClass, obj: _Object) -> tuple[str, float] | None:
     if verb_class is VerbClass.PLAN_WEAK:
         return (PLAN, 0.93) if direct is Domain.PLAN else None
     if verb_class is VerbClass.SHARE:
-        if direct in (Domain.PROJECT, Domain.MEMBER):
+        if direct in (Domain.PROJECT, Domain.MEMBER, Domain.TEAM):
             return INVITE, 0.93
-        if obj.shared_with or Domain.PROJECT in pp or Domain.MEMBER in pp:
+        if obj.shared_with or {Domain.PROJECT, Domain.MEMBER, Domain.TEAM} & set(pp):
             return INVITE, 0.88
         return None
     if verb_class is VerbClass.GRANT:
+        if Domain.AGENT in obj.modifiers:
+            return AGENT, 0.9  # "give the support agent access to the docs"
         return _GRANT.get(direct) if direct is not None else None
     return _resolve_change(verb_class, obj)
 
@@ -131,6 +149,7 @@ def _resolve(verb_class: VerbClass, obj: _Object) -> tuple[str, float] | None:
 # "give Tom access", "give me a plan", "give the bot a new prompt"
 _GRANT = {
     Domain.MEMBER: (INVITE, 0.92),
+    Domain.TEAM: (INVITE, 0.9),
     Domain.PLAN: (PLAN, 0.88),
     Domain.AGENT: (AGENT, 0.88),
 }
@@ -143,8 +162,12 @@ _CHANGE_PREPOSITIONAL = {
     Domain.WORK: WORK,
     Domain.AGENT: AGENT,
     Domain.MEMBER: INVITE,
+    Domain.TEAM: INVITE,
     Domain.PROJECT: INVITE,
 }
+_PEOPLE = frozenset({Domain.MEMBER, Domain.TEAM})
+# Named without asking for anything, these make a read less sure (hybrid asks the model).
+_GOVERNED = frozenset(Domain) - {Domain.REFERENCE, Domain.TEAM}
 
 
 def _resolve_change(verb_class: VerbClass, obj: _Object) -> tuple[str, float] | None:
@@ -158,6 +181,8 @@ def _resolve_change(verb_class: VerbClass, obj: _Object) -> tuple[str, float] | 
         return ATTACH, 0.92
     if direct is Domain.RUN and verb_class is VerbClass.MODIFY:
         return START, 0.88  # cancel / stop / pause a run
+    if direct is Domain.PROJECT and _PEOPLE & set(obj.prepositional):
+        return INVITE, 0.85  # "make this project visible to the qa team"
     if direct not in (None, Domain.REFERENCE):
         return None
     for domain in obj.prepositional:
@@ -169,28 +194,39 @@ def _resolve_change(verb_class: VerbClass, obj: _Object) -> tuple[str, float] | 
     return None
 
 
-def _object(region: list[str]) -> _Object:
-    direct: Domain | None = None
+def _object(region: list[str], antecedent: Domain | None = None) -> _Object:
+    """The object of a frame. `antecedent` is what "it"/"this" refers back to, if known."""
+    nouns: list[Domain] = []
     prepositional: list[Domain] = []
     shared_with = False
-    in_pp = False
+    preposition = ""
+    result: Domain | None = None
+    instrument: Domain | None = None
     last = len(region) - 1
     while last >= 0 and region[last] in TRAILING:
         last -= 1
     for index, token in enumerate(region[: last + 1]):
         if index > 0 and token in NP_BREAKS:
-            in_pp = True
+            preposition = token
             shared_with = shared_with or token == "with"
             continue
         domain = noun_domain(token)
         if domain is None:
             continue
-        if in_pp:
-            if domain is not Domain.REFERENCE:
-                prepositional.append(domain)
+        if preposition:
+            if domain is Domain.REFERENCE:
+                continue
+            prepositional.append(domain)
+            if preposition in RESULT_PREPOSITIONS:
+                result = domain
+            elif preposition in INSTRUMENT_PREPOSITIONS:
+                instrument = domain
         elif domain is not Domain.REFERENCE or (index == last or token not in ARTICLES):
-            direct = domain
-    return _Object(direct, tuple(prepositional), shared_with)
+            nouns.append(domain)
+    direct = nouns[-1] if nouns else None
+    if direct is Domain.REFERENCE and antecedent is not None:
+        direct = antecedent  # "here's the log file, add it to the chat"
+    return _Object(direct, tuple(prepositional), shared_with, tuple(nouns[:-1]), result, instrument)
 
 
 def _skip_lead_ins(tokens: list[str], index: int) -> tuple[int, bool]:
@@ -302,11 +338,13 @@ def analyse(message: str) -> list[Proposal]:
     actions: dict[str, Proposal] = {}
     negated: list[str] = []
     read: Proposal | None = None
+    antecedent: Domain | None = None  # the last governed thing named in an earlier clause
     mentions_governed = False
     for tokens, ending in _clauses(message):
-        mentions_governed = mentions_governed or any(
-            noun_domain(t) not in (None, Domain.REFERENCE) for t in tokens
-        )
+        earlier, named = antecedent, [noun_domain(t) for t in tokens]
+        for domain in named:
+            if domain in _GOVERNED:
+                antecedent, mentions_governed = domain, True
         if _is_question(tokens):
             if read is None:
                 read = Proposal(READ, QUESTION_CONFIDENCE, "a question: answer it")
@@ -319,7 +357,7 @@ def analyse(message: str) -> list[Proposal]:
             region = tokens[verb + 1 : end]
             while region and region[-1] in COORDINATORS | LEAD_INS:
                 region = region[:-1]
-            resolved = _resolve(VERBS[tokens[verb]], _object(region))
+            resolved = _resolve(VERBS[tokens[verb]], _object(region, earlier))
             if resolved is None:
                 continue
             action_id, confidence = resolved

@@ -40,6 +40,7 @@ class Domain(Enum):
     TOOL = "tool"
     FILE = "file"
     MEMBER = "member"
+    TEAM = "team"  # a group of people: a member only as a recipient ("add bob to the team")
     PROJECT = "project"
     REFERENCE = "reference"  # it, this, that: a thing already under discussion
 
@@ -55,17 +56,17 @@ _VERB_WORDS: dict[VerbClass, str] = {
         interpret elaborate walk remind quote calculate convert fetch get locate identify
         reword polish critique assess guess""",
     VerbClass.CREATE: """create new make write submit raise register generate set_up spin_up
-        put_together open file log report track capture need want""",
+        put_together open file log report track capture need want turn""",
     VerbClass.ADD: "add include put drop insert append",
     VerbClass.MODIFY: """update edit change set mark assign reassign unassign close reopen
         resolve rename move prioritize prioritise deprioritize deprioritise delete remove
         archive unarchive disable enable pause unpause retire configure tweak adjust modify tag
         label triage promote demote publish unpublish deprecate upgrade downgrade cancel stop
         abort halt kill switch swap replace train retrain tune link unlink complete finish
-        escalate merge split schedule turn_off turn_on""",
+        escalate merge split schedule turn_off turn_on lower bump increase decrease reduce""",
     VerbClass.PLAN: "plan plan_out estimate strategize scope",
     VerbClass.PLAN_WEAK: """draft outline prepare sketch design propose write_up come_up_with
-        break_down map_out lay_out""",
+        break break_down map_out lay_out""",
     VerbClass.START: """execute deploy redeploy ship implement kick_off launch roll_out proceed
         go_live carry_out fire_off""",
     VerbClass.START_WEAK: """run rerun re-run start begin resume trigger restart retry apply release
@@ -83,9 +84,9 @@ VERBS: dict[str, VerbClass] = {
 
 _DOMAIN_WORDS: dict[Domain, str] = {
     Domain.WORK: """task ticket bug issue feature_request work_item work-item workitem epic todo
-        to-do subtask sub-task chore backlog goal milestone priority assignee""",
-    Domain.PLAN: """plan proposal roadmap strategy approach estimate steps timeline breakdown
-        phases""",
+        to-do subtask sub-task chore backlog goal milestone priority assignee story defect""",
+    Domain.PLAN: """plan proposal roadmap strategy approach estimate step step_by_step timeline
+        breakdown phase""",
     Domain.RUN: """run job pipeline build deployment deploy backfill migration export import
         tests test suite benchmark script workflow release rollout reindex cron batch sync
         experiment rebuild version hotfix patch upgrade rollback""",
@@ -95,6 +96,7 @@ _DOMAIN_WORDS: dict[Domain, str] = {
         spreadsheet csv log dump recording video slides zip notes""",
     Domain.MEMBER: """member collaborator viewer editor contributor teammate guest admin access
         owner""",
+    Domain.TEAM: "team group squad department",
     Domain.PROJECT: "project workspace space",
     Domain.REFERENCE: "it this that them these those everything",
 }
@@ -115,6 +117,7 @@ PHRASES: dict[tuple[str, ...], str] = {
     ("carry", "out"): "carry_out",
     ("fire", "off"): "fire_off",
     ("break", "down"): "break_down",
+    ("step", "by", "step"): "step_by_step",
     ("map", "out"): "map_out",
     ("lay", "out"): "lay_out",
     ("plan", "out"): "plan_out",
@@ -165,6 +168,10 @@ NP_BREAKS = _words(
     after before without against like per toward towards that which who where because so until
     while when if using"""
 )
+# "track it as a bug", "break the refactor into steps": the noun after these names what the
+# object becomes. "with / using / via the weather tool": the noun names what does the work.
+RESULT_PREPOSITIONS = _words("as into")
+INSTRUMENT_PREPOSITIONS = _words("with using via through")
 # Words after the object that do not change it ("run it now").
 TRAILING = _words("now again please asap immediately today tonight already yet too anyway first")
 # A verb right after one of these starts another frame ("create a task and assign it").
