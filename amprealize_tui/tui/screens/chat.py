@@ -52,7 +52,7 @@ class ChatScreen(Screen[None]):
     ]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel_reply", "Stop reply", id="chat.stop"),
-        Binding("ctrl+up", "focus_messages", "Messages", id="chat.focus_messages"),
+        Binding("ctrl+up", "focus_messages", "Messages", show=False, id="chat.focus_messages"),
         Binding("ctrl+n", "app.new_conversation", "New chat", id="chat.new"),
         Binding(PROJECT_CHAT_KEY, "app.new_project_chat", "Project chat", id="chat.new_project"),
         Binding("ctrl+b", "app.toggle_sidebar", "Chats", id="chat.sidebar"),

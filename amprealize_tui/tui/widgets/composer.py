@@ -24,11 +24,15 @@ if TYPE_CHECKING:
     from amprealize_tui.core.routing.contract import RouteMode
     from amprealize_tui.tui.widgets.model_choices import PickerState
 
+PROMPT_PLACEHOLDER = "Ask anything · enter sends · ctrl+j new line"
+
 
 class PromptArea(TextArea):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "submit", "Send", id="composer.send"),
-        Binding("ctrl+j,shift+enter", "newline", "Newline", id="composer.newline"),
+        # Not in the footer: the prompt's placeholder says them, and the footer's room goes to
+        # keys nothing else on screen mentions.
+        Binding("enter", "submit", "Send", show=False, id="composer.send"),
+        Binding("ctrl+j,shift+enter", "newline", "Newline", show=False, id="composer.newline"),
     ]
 
     class Submitted(TextualMessage):
@@ -71,9 +75,14 @@ class Composer(Vertical):
                 [], prompt="Loading models…", id="model-picker", compact=True, disabled=True
             )
             yield Select[str]([], prompt="Loading…", id="mode-picker", compact=True, disabled=True)
-            yield Static("enter send · ctrl+j newline · esc stop", id="composer-hint")
         yield Static(id="composer-status", markup=False)
-        yield PromptArea(id="prompt", soft_wrap=True, show_line_numbers=False, compact=True)
+        yield PromptArea(
+            id="prompt",
+            soft_wrap=True,
+            show_line_numbers=False,
+            compact=True,
+            placeholder=PROMPT_PLACEHOLDER,
+        )
 
     @property
     def prompt(self) -> PromptArea:
