@@ -11,7 +11,9 @@ from textual import constants
 from textual.app import App
 
 from amprealize_tui.core.config import Settings, load_settings
-from amprealize_tui.tui.ui_state import load_theme, remember_theme, save_theme
+from amprealize_tui.tui.factory import build_app
+from amprealize_tui.tui.ui_state import load_theme, remember_theme, save_theme, startup_theme
+from tests.vault_helpers import MemoryKeyring
 
 
 @pytest.fixture
@@ -102,3 +104,41 @@ async def test_unknown_remembered_theme_is_ignored(
         async with app.run_test():
             assert app.theme == constants.DEFAULT_THEME
     assert "no-such-theme" in caplog.text
+
+
+def test_startup_theme_prefers_the_remembered_one_then_the_config_file(tmp_path: Path) -> None:
+    assert startup_theme(tmp_path) is None
+    (tmp_path / "config.toml").write_text('theme = "gruvbox"\n', encoding="utf-8")
+    assert startup_theme(tmp_path) == "gruvbox"
+    (tmp_path / "state.json").write_text(json.dumps({"theme": "nord"}), encoding="utf-8")
+    assert startup_theme(tmp_path) == "nord"
+
+
+@pytest.mark.parametrize(
+    "config", ["theme = [\n", 'theme = ""\n', "theme = 3\n", b"\xff\xfe theme"]
+)
+def test_startup_theme_is_quiet_about_a_broken_config_file(
+    tmp_path: Path, config: str | bytes
+) -> None:
+    path = tmp_path / "config.toml"
+    if isinstance(config, bytes):
+        path.write_bytes(config)
+    else:
+        path.write_text(config, encoding="utf-8")
+    assert startup_theme(tmp_path) is None
+
+
+async def test_first_frames_use_the_remembered_theme_before_the_settings_load(
+    isolated_home: Path,
+) -> None:
+    """A malformed config.toml stops the settings from ever loading, so the theme on screen
+    can only have come from the early read made for the first frame."""
+    isolated_home.mkdir(parents=True)
+    (isolated_home / "state.json").write_text(json.dumps({"theme": "nord"}), encoding="utf-8")
+    (isolated_home / "config.toml").write_text("user_id = [\n", encoding="utf-8")
+    app = build_app(keyring_backend=MemoryKeyring())
+    async with app.run_test(size=(80, 24)):
+        assert app.theme == "nord"
+        await app.startup_done.wait()
+        assert app.startup_error is not None
+        assert app.theme == "nord"

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from amprealize_tui.core.paths import CONFIG_FILE_NAME, STATE_FILE_NAME, default_home
 from amprealize_tui.core.routing.contract import RouteMode
 
 DEFAULT_NVIDIA_BASE_URL = "https://integrate.api.nvidia.com/v1"
-CONFIG_FILE_NAME = "config.toml"
 
 
 class ConfigError(Exception):
@@ -87,16 +87,7 @@ class Settings:
     @property
     def state_path(self) -> Path:
         """UI state the app remembers (theme); kept apart from the user's hand-written config."""
-        return self.home / "state.json"
-
-
-def default_home(env: Mapping[str, str]) -> Path:
-    override = env.get("AMPREALIZE_HOME")
-    if override:
-        return Path(override).expanduser()
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("amprealize-tui", appauthor=False))
+        return self.home / STATE_FILE_NAME
 
 
 def _read_file_config(path: Path) -> FileConfig:

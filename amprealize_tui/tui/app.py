@@ -71,9 +71,11 @@ class AmprealizeApp(App[None]):
         open_services: ServicesOpener | None = None,
         latency_format: LatencyFormatter | None = None,
         cursor_blink: bool = True,
+        initial_theme: str | None = None,
     ) -> None:
         """Give `services` already open (tests, snapshots: the chat is live at its first paint),
-        or `open_services` to open them after the first paint."""
+        or `open_services` to open them after the first paint; then `initial_theme` (the
+        remembered one) colours the frames painted while they open."""
         super().__init__()
         if (services is None) == (open_services is None):
             raise ValueError("AmprealizeApp needs either its services or a way to open them")
@@ -85,6 +87,7 @@ class AmprealizeApp(App[None]):
         self.cursor_blink = cursor_blink
         """False in tests and snapshots: text cursors stay solid."""
         self._open_services = open_services
+        self._initial_theme = initial_theme
         self._opener: Worker[str | None] | None = None
         self._handover = threading.Lock()  # the opener thread vs. an exit while it runs
         self._opened: Services | None = None
@@ -97,6 +100,8 @@ class AmprealizeApp(App[None]):
         if self._open_services is None:
             self._remember_theme()
         else:
+            if self._initial_theme in self.available_themes:
+                self.theme = self._initial_theme  # unknown names: remember_theme warns later
             self.call_after_refresh(self._start_opening)
 
     def _remember_theme(self) -> None:

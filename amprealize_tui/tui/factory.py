@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from amprealize_tui.core.paths import default_home
 from amprealize_tui.tui.app import AmprealizeApp
+from amprealize_tui.tui.ui_state import startup_theme
 
 if TYPE_CHECKING:
     import httpx
@@ -47,6 +50,10 @@ def build_app(
             clock=clock,
         )
 
+    home = settings.home if settings is not None else default_home(os.environ)
     return AmprealizeApp(
-        open_services=open_services, latency_format=latency_format, cursor_blink=cursor_blink
+        open_services=open_services,
+        latency_format=latency_format,
+        cursor_blink=cursor_blink,
+        initial_theme=startup_theme(home),
     )

@@ -10,13 +10,17 @@ import json
 import logging
 import os
 import tempfile
+import tomllib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from textual.app import App
-from textual.theme import Theme
+from amprealize_tui.core.paths import CONFIG_FILE_NAME, STATE_FILE_NAME
 
-from amprealize_tui.core.config import Settings, ensure_home
+if TYPE_CHECKING:
+    from textual.app import App
+    from textual.theme import Theme
+
+    from amprealize_tui.core.config import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -65,17 +69,38 @@ def _write_state(path: Path, state: dict[str, Any]) -> None:
 
 def load_theme(settings: Settings) -> str | None:
     """The remembered theme name, or None (no file, malformed file, or no usable theme entry)."""
-    theme = _read_state(settings.state_path).get(_THEME_KEY)
+    return _theme_at(settings.state_path)
+
+
+def _theme_at(state_path: Path) -> str | None:
+    theme = _read_state(state_path).get(_THEME_KEY)
     if theme is None:
         return None
     if not isinstance(theme, str) or not theme.strip():
-        logger.warning("Ignoring theme %r in %s: not a theme name.", theme, settings.state_path)
+        logger.warning("Ignoring theme %r in %s: not a theme name.", theme, state_path)
         return None
     return theme
 
 
+def startup_theme(home: Path) -> str | None:
+    """The theme for the very first frame, read before the settings load: the remembered one,
+    else config.toml's `theme`. Quiet about a broken config file: loading the settings reports
+    that properly a moment later."""
+    remembered = _theme_at(home / STATE_FILE_NAME)
+    if remembered is not None:
+        return remembered
+    try:
+        configured = tomllib.loads((home / CONFIG_FILE_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # missing, unreadable, not UTF-8, not TOML
+        return None
+    theme = configured.get("theme")
+    return theme if isinstance(theme, str) and theme.strip() else None
+
+
 def save_theme(settings: Settings, theme: str) -> None:
     """Remember `theme`, keeping any other state already in the file."""
+    from amprealize_tui.core.config import ensure_home
+
     ensure_home(settings)
     state = _read_state(settings.state_path)
     state[_THEME_KEY] = theme
