@@ -221,9 +221,9 @@ async def test_unavailable_keyring_is_explained_and_add_says_why() -> None:
         await pilot.press("a")
         await pilot.pause()
         assert isinstance(pilot.app.screen, SettingsScreen)
-        message = rendered(pilot, "#settings-status")
-        assert message.startswith("Cannot add a key: No usable OS keyring")
-        assert "install and unlock gnome-keyring" in message
+        assert rendered(pilot, "#settings-status").startswith("Cannot add a key: there is no OS")
+        assert "install and unlock gnome-keyring" in str(status.render())
+        assert "NVIDIA_API_KEY" in str(status.render())
 
 
 async def test_plaintext_keyring_is_a_visible_warning() -> None:

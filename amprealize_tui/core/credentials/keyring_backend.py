@@ -76,7 +76,8 @@ def _unavailable(name: str, why: str) -> KeyringStatus:
     return KeyringStatus(
         name,
         KeyringKind.UNAVAILABLE,
-        f"No usable OS keyring: {why}, so API keys cannot be saved. To fix it, {INSTALL_HINT}.",
+        f"No usable OS keyring: {why}, so API keys cannot be saved. To fix it, {INSTALL_HINT}. "
+        "Until then, a key in the NVIDIA_API_KEY environment variable still works.",
     )
 
 

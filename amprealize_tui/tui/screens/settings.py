@@ -183,7 +183,7 @@ class SettingsScreen(Screen[None]):
 
     def action_add_key(self) -> None:
         if self._keyring_kind() == "unavailable":
-            message = f"Cannot add a key: {self._services.vault.keyring_status.message}"
+            message = "Cannot add a key: there is no OS keyring to protect it (see above)."
             self.set_status(message, severity="error")
             return
         providers = self._services.catalog.providers()
