@@ -362,3 +362,26 @@ def test_naive_clock_is_rejected(tmp_path: Path) -> None:
         s.create_conversation()
     assert s.list_conversations() == []
     s.close()
+
+
+def test_a_new_database_and_its_wal_are_private(tmp_path: Path) -> None:
+    """Conversations are private: a new database file (and the WAL SQLite creates beside it)
+    is readable by its owner only, whatever the umask."""
+    path = tmp_path / "chats.db"
+    store = ConversationStore(path)
+    try:
+        store.create_conversation(title="secret plans")
+        wal = Path(f"{path}-wal")
+        assert wal.exists()
+        assert path.stat().st_mode & 0o777 == 0o600
+        assert wal.stat().st_mode & 0o777 == 0o600
+    finally:
+        store.close()
+
+
+def test_an_existing_database_keeps_its_mode(tmp_path: Path) -> None:
+    path = tmp_path / "chats.db"
+    ConversationStore(path).close()
+    path.chmod(0o640)
+    ConversationStore(path).close()
+    assert path.stat().st_mode & 0o777 == 0o640

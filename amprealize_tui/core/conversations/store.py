@@ -7,11 +7,12 @@ can share a store. Every public method is one committed unit of work.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -171,7 +172,17 @@ class ConversationStore:
     def _describe(self) -> str:
         return "the in-memory database" if self._path == ":memory:" else f"database {self._path}"
 
+    def _create_private(self) -> None:
+        """Create a new database file readable by its owner only; SQLite gives its -wal and -shm
+        files the same mode. An existing file keeps the mode its owner chose."""
+        if self._path == ":memory:":
+            return
+        # An existing file is fine; an unusable path is reported by sqlite3.connect below.
+        with suppress(OSError):
+            os.close(os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
     def _connect(self) -> sqlite3.Connection:
+        self._create_private()
         try:
             conn = sqlite3.connect(
                 self._path, check_same_thread=False, isolation_level=None, timeout=5.0
