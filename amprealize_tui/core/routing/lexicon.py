@@ -123,6 +123,7 @@ PHRASES: dict[tuple[str, ...], str] = {
     ("plan", "out"): "plan_out",
     ("put", "together"): "put_together",
     ("come", "up", "with"): "come_up_with",
+    ("go", "ahead", "with"): "proceed",  # "go ahead with the rollout" (not "go ahead and ...")
     ("mcp", "server"): "mcp",
     ("mcp", "servers"): "mcp",
     ("turn", "off"): "turn_off",
