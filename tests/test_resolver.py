@@ -142,8 +142,13 @@ def test_a_locked_first_scope_fails_closed(tmp_path: Path) -> None:
     backend.entries.clear()  # the data key is gone: the user key cannot be decrypted
     fresh = make_vault(tmp_path / "vault.json", backend)
     fresh.save("nvidia", KEYS["org"], scope="org", scope_id="acme")  # a usable later scope
-    with pytest.raises(CredentialBlocked, match="configured but locked"):
+    with pytest.raises(CredentialBlocked, match="configured but locked") as blocked:
         _resolver(fresh).resolve("nvidia", **PERSONAL)
+    # The data key is gone for good: the remedy is entering the key again, in the app or CLI.
+    assert "Enter the key again (Settings (F2) in the app, or `amprealize-tui keys enable" in str(
+        blocked.value
+    )
+    assert ".." not in str(blocked.value)
 
 
 def test_a_blocked_key_for_one_provider_does_not_block_another(vault: CredentialVault) -> None:

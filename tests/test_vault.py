@@ -475,8 +475,13 @@ def test_a_locked_keyring_refuses_saves_and_deletes_nothing(
     assert "nothing" in str(exc.value) or "no stored key" in str(exc.value)
     (listed,) = vault.list_records()
     assert listed.status is RecordStatus.LOCKED
-    with pytest.raises(CredentialBlocked, match="locked"):
+    with pytest.raises(CredentialBlocked) as blocked:
         vault.credential_for("nvidia", USER, "alice")
+    # The key is fine, the keyring is locked: the remedy is unlocking, not entering it again.
+    assert "stored but cannot be read now" in str(blocked.value)
+    assert "Unlock the keyring and retry" in str(blocked.value)
+    assert "Enter the key again" not in str(blocked.value)
+    assert ".." not in str(blocked.value)
     assert vault.keyring_status.kind == "unavailable"
     assert "refused" in vault.keyring_status.message
     assert vault_path.read_bytes() == before

@@ -154,10 +154,11 @@ class DataKeyStore:
 
     def _failed(self, action: str, exc: Exception) -> KeyringUnavailable:
         name = _display_name(self.backend)
-        detail = str(exc) or type(exc).__name__
+        detail = str(exc).strip().rstrip(".!") or type(exc).__name__
         self._failure = (
             f"The OS keyring ({name}) refused to {action} the vault's data key: {detail}. "
-            f"Unlock the keyring (or {INSTALL_HINT}); no stored key was changed or deleted."
+            "Unlock the keyring and retry (with no keyring daemon running, install and unlock "
+            "gnome-keyring or another Secret Service); no stored key was changed or deleted."
         )
         return KeyringUnavailable(self._failure)
 

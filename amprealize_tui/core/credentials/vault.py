@@ -65,7 +65,7 @@ CONSECUTIVE_FAILURES = "consecutive_failures"
 # last_used_at is persisted at this resolution so that resolving on every message does not
 # rewrite the vault file every time.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-REENABLE_HINT = "Settings > Keys, or `amprealize-tui keys enable {id}`"
+REENABLE_HINT = "Settings (F2) in the app, or `amprealize-tui keys enable {id}`"
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,7 @@ def _utc_now() -> datetime:
 class _KeyState:
     key: bytes | None
     problem: str | None = None
+    keyring_refused: bool = False  # the keyring would not answer (locked): not a lost key
 
 
 @dataclass(slots=True)
@@ -157,12 +158,14 @@ class CredentialVault:
             try:
                 secret = self._unseal(document, record)
             except RecordLocked as exc:
-                raise CredentialBlocked(
-                    provider,
-                    scope,
-                    f"configured but locked: {exc}. Enter the key again ({hint}) or delete it",
-                    record.id,
-                ) from None
+                problem = str(exc).rstrip(".")
+                reason = (
+                    f"stored but cannot be read now: {problem}"
+                    if exc.keyring_refused
+                    else f"configured but locked: {problem}. Enter the key again ({hint}) or "
+                    "delete it"
+                )
+                raise CredentialBlocked(provider, scope, reason, record.id) from None
             if not record.enabled:
                 raise CredentialBlocked(
                     provider,
@@ -354,7 +357,7 @@ class CredentialVault:
         try:
             key = self._keys.load(self._keyring_entry(document))
         except KeyringUnavailable as exc:
-            return _KeyState(None, str(exc))
+            return _KeyState(None, str(exc), keyring_refused=True)
         if key is None:
             return _KeyState(
                 None,
@@ -379,7 +382,10 @@ class CredentialVault:
         if state.key is not None and record.key_id != key_fingerprint(state.key):
             state = self._key_state(document, fresh=True)  # another process may have made one
         if state.key is None:
-            raise RecordLocked(state.problem or "the vault's data key is unavailable")
+            raise RecordLocked(
+                state.problem or "the vault's data key is unavailable",
+                keyring_refused=state.keyring_refused,
+            )
         if record.key_id != key_fingerprint(state.key):
             raise RecordLocked(
                 "it was encrypted under a different data key than the one in the OS keyring "

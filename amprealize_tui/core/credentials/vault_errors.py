@@ -16,7 +16,14 @@ class RecordNotFound(VaultError, LookupError):
 
 
 class RecordLocked(VaultError):
-    """The record's key cannot be decrypted (data key missing or changed, or file altered)."""
+    """The record's key cannot be decrypted (data key missing or changed, or file altered).
+
+    `keyring_refused` means the OS keyring would not hand the data key over (locked, or its
+    daemon is gone): the key is fine and comes back once the keyring is unlocked."""
+
+    def __init__(self, message: str, *, keyring_refused: bool = False) -> None:
+        super().__init__(message)
+        self.keyring_refused = keyring_refused
 
 
 class VaultFileCorrupt(VaultError):

@@ -99,12 +99,11 @@ def _readiness(
         )
     suggested = _suggested(catalog, candidates)
     if blocked:
-        provider, problem = next(iter(blocked.items()))
+        problem = next(iter(blocked.values()))
         return Readiness(
             ReadinessState.INVALID_KEY,
             suggested.model_id,
-            f"{problem} Replace, re-enable or delete the {provider_label(provider)} key in "
-            "Settings (F2).",
+            str(problem),  # says what is wrong with the key and how to fix it
         )
     env = f" or set {suggested.api_key_env}" if suggested.api_key_env else ""
     return Readiness(
