@@ -385,3 +385,14 @@ def test_an_existing_database_keeps_its_mode(tmp_path: Path) -> None:
     path.chmod(0o640)
     ConversationStore(path).close()
     assert path.stat().st_mode & 0o777 == 0o640
+
+
+def test_count_messages_newer_than_one_of_them(store: ConversationStore) -> None:
+    conversation = store.create_conversation()
+    ids = [
+        store.add_message(conversation.id, role=MessageRole.USER, content=f"m{i}").id
+        for i in range(5)
+    ]
+    assert store.count_messages(conversation.id) == 5
+    assert store.count_messages(conversation.id, newer_than=ids[1]) == 3
+    assert store.count_messages(conversation.id, newer_than=ids[-1]) == 0

@@ -48,6 +48,9 @@ class _ActionsApp(App[None]):
     def action_open_audit(self) -> None:
         self.calls.append("open_audit")
 
+    def action_search(self) -> None:
+        self.calls.append("search")
+
     def action_set_route_mode(self, mode: str) -> None:
         self.calls.append(f"set_route_mode:{mode}")
 
@@ -103,6 +106,10 @@ async def test_commands_for_missing_actions_are_not_offered() -> None:
 
 async def test_choosing_a_route_mode_calls_set_route_mode_with_it() -> None:
     assert await _run_palette("hybrid") == ["set_route_mode:hybrid"]
+
+
+async def test_choosing_search_opens_search() -> None:
+    assert await _run_palette("search conv") == ["search"]
 
 
 async def test_choosing_settings_opens_settings() -> None:

@@ -232,6 +232,10 @@ class AmprealizeApp(App[None]):
         if (chat := self._chat_on_top()) is not None:
             self.run_worker(chat.delete_current(), name="delete-conversation")
 
+    def action_search(self) -> None:
+        if (chat := self._chat_on_top()) is not None:
+            self.run_worker(chat.search(), name="search")
+
     def action_set_route_mode(self, mode: str) -> None:
         if (chat := self.live_chat) is not None:
             from amprealize_tui.core.routing.contract import RouteMode

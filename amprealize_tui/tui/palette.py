@@ -33,6 +33,7 @@ def commands() -> tuple[PaletteCommand, ...]:
         PaletteCommand("New conversation", "Start an empty conversation", "new_conversation"),
         PaletteCommand("New project chat", "Start a conversation in a project", "new_project_chat"),
         PaletteCommand("Settings: LLM API keys", "Add, delete, verify your keys", "open_settings"),
+        PaletteCommand("Search conversations", "Find a message in any chat", "search"),
         PaletteCommand("Audit log", "Recent audit records and chain status", "open_audit"),
         *(
             PaletteCommand(

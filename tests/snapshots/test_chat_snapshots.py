@@ -183,3 +183,34 @@ def test_project_chat_approval(snap_compare: Any, isolated_home: Path) -> None:
     )
     run = sending("execute the plan for WI-7")
     assert snap_compare(app, terminal_size=SIZE, run_before=run)
+
+
+async def _searching_zeppelins(pilot: Pilot[None]) -> None:
+    await _started(pilot)
+    await pilot.press("ctrl+f", *"zeppelin")
+    for worker in list(pilot.app.workers):
+        if worker.group == "search":
+            await worker.wait()
+    await pilot.press("down")
+    await pilot.pause()
+
+
+def test_search_results(snap_compare: Any, isolated_home: Path) -> None:
+    app = harness_app(isolated_home)
+    services = app.services
+    assert services is not None
+    seed_conversation(
+        services,
+        "airship history",
+        [
+            (
+                "when did the first zeppelin fly?",
+                "The LZ 1 first flew over Lake Constance in 1900.",
+            ),
+            ("and the Hindenburg?", "It burned at Lakehurst in 1937; zeppelin travel ended."),
+        ],
+    )
+    seed_conversation(
+        services, "weekend notes", [("summarize: visit the Zeppelin museum", "A museum visit.")]
+    )
+    assert snap_compare(app, terminal_size=SIZE, run_before=_searching_zeppelins)

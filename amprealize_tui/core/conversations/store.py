@@ -488,13 +488,21 @@ class ConversationStore:
                 ).fetchall()
         return [_message(row) for row in rows]
 
-    def count_messages(self, conversation_id: str) -> int:
+    def count_messages(self, conversation_id: str, *, newer_than: str | None = None) -> int:
+        """How many messages the conversation has (only those after message `newer_than`, if
+        given: how far back from the newest that message is)."""
         with self._lock:
-            return int(
-                self._conn.execute(
+            if newer_than is None:
+                row = self._conn.execute(
                     "SELECT count(*) FROM messages WHERE conversation_id = ?", (conversation_id,)
-                ).fetchone()[0]
-            )
+                ).fetchone()
+            else:
+                row = self._conn.execute(
+                    "SELECT count(*) FROM messages WHERE conversation_id = ? AND seq > "
+                    "(SELECT seq FROM messages WHERE id = ? AND conversation_id = ?)",
+                    (conversation_id, newer_than, conversation_id),
+                ).fetchone()
+        return int(row[0])
 
     def search(self, query: str, *, limit: int = 50) -> list[Message]:
         """Messages matching every word of `query` (as word prefixes), newest first.

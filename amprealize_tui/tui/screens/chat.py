@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 PAGE_SIZE = 40
 SIDEBAR_MIN_WIDTH = 100  # below this the conversation list starts hidden
 SETTINGS_COMMAND = "/settings"
+SEARCH_COMMAND = "/search"
+JUMP_LIMIT = 400  # a search hit further back than this opens the newest page and says so
+JUMP_CONTEXT = 4  # older messages mounted above a search hit, so it is not at the very top
 PROJECT_CHAT_KEY = "ctrl+o"  # function keys and ctrl+letters work everywhere; ctrl+shift does not
 STARTING_NOTE = "Starting… your message is kept and goes out as soon as the app is ready."
 
@@ -56,6 +59,7 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+n", "app.new_conversation", "New chat", id="chat.new"),
         Binding(PROJECT_CHAT_KEY, "app.new_project_chat", "Project chat", id="chat.new_project"),
         Binding("ctrl+b", "app.toggle_sidebar", "Chats", id="chat.sidebar"),
+        Binding("ctrl+f", "app.search", "Search", show=False, id="chat.search"),
         Binding("ctrl+g", "app.pick_model", "Model", show=False, id="chat.pick_model"),
         Binding("f4", "app.copy_last_reply", "Copy reply", show=False, id="chat.copy_last"),
         Binding("f8", "app.delete_conversation", "Delete chat", show=False, id="chat.delete"),
@@ -203,7 +207,11 @@ class ChatScreen(Screen[None]):
         current = self.conversation.id if self.conversation else None
         self.sidebar.show(self.services.store.list_conversations(), current)
 
-    async def open_conversation(self, conversation: Conversation | None) -> None:
+    async def open_conversation(
+        self, conversation: Conversation | None, *, at_message: str | None = None
+    ) -> None:
+        """Show `conversation` from its newest message back: one page, or (to show a search
+        hit, `at_message`) as many as reach that message, within JUMP_LIMIT."""
         self.conversation = conversation
         self._show_heading()
         self._refresh_sidebar()
@@ -211,8 +219,35 @@ class ChatScreen(Screen[None]):
         if conversation is None:
             await self.pane.show([], has_older=False)
             return
-        page = self.services.store.messages_page(conversation.id, limit=PAGE_SIZE + 1)
-        await self.pane.show(page[:PAGE_SIZE], has_older=len(page) > PAGE_SIZE)
+        limit = PAGE_SIZE
+        if at_message is not None:
+            back = self.services.store.count_messages(conversation.id, newer_than=at_message)
+            if back < JUMP_LIMIT:
+                limit = max(PAGE_SIZE, back + 1 + JUMP_CONTEXT)
+        page = self.services.store.messages_page(conversation.id, limit=limit + 1)
+        await self.pane.show(page[:limit], has_older=len(page) > limit)
+
+    async def search(self, query: str = "") -> None:
+        """Ask what to find (SearchScreen), then open the chosen message's conversation there."""
+        from amprealize_tui.tui.screens.search import SearchScreen
+
+        hit = await self.app.push_screen_wait(SearchScreen(self.services.store, query))
+        if hit is None:
+            self.composer.focus_prompt()
+            return
+        conversation = self.services.store.get_conversation(hit.conversation_id)
+        if conversation is None:
+            self.notify("That conversation was deleted.", severity="warning")
+            return
+        await self.open_conversation(conversation, at_message=hit.message_id)
+        view = self.pane.view(hit.message_id)
+        if view is None:
+            back = self.services.store.count_messages(conversation.id, newer_than=hit.message_id)
+            self.notify(f"That message is {back} messages back; scroll up to load it.", timeout=6)
+            self.composer.focus_prompt()
+            return
+        view.focus(scroll_visible=False)
+        self.call_after_refresh(view.scroll_visible, top=True, animate=False)
 
     async def new_conversation(self) -> None:
         conversation = self.services.store.create_conversation()
@@ -387,6 +422,11 @@ class ChatScreen(Screen[None]):
         if text.strip() == SETTINGS_COMMAND:
             self.composer.take_text()
             await self.app.run_action("open_settings")
+            return
+        command, _, words = text.strip().partition(" ")
+        if command == SEARCH_COMMAND:
+            self.composer.take_text()
+            self.app.run_worker(self.search(words.strip()), name="search")
             return
         if self.replying:
             self.notify("A reply is still in progress; press Escape to stop it.")

@@ -16,8 +16,9 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 HELP_INTRO = (
-    "Ctrl+P opens the command palette (new conversation, new project chat, settings, audit log, "
-    "route mode, model, conversation list, copy last reply). Keys on the screen below:"
+    "Ctrl+P opens the command palette (new conversation, new project chat, search, settings, "
+    "audit log, route mode, model, conversation list, copy last reply). In the composer, "
+    "/settings opens the keys and /search WORDS searches every chat. Keys on the screen below:"
 )
 
 
