@@ -262,7 +262,7 @@ def test_pagination_cursor_errors(store: ConversationStore) -> None:
     conv = store.create_conversation()
     other = store.create_conversation()
     foreign = _user(store, other.id, "x")
-    with pytest.raises(NotFoundError, match="page before"):
+    with pytest.raises(NotFoundError, match="to page from"):
         store.messages_page(conv.id, before=foreign.id)
     with pytest.raises(ValueError, match="at least 1"):
         store.messages_page(conv.id, limit=0)
@@ -387,12 +387,16 @@ def test_an_existing_database_keeps_its_mode(tmp_path: Path) -> None:
     assert path.stat().st_mode & 0o777 == 0o640
 
 
-def test_count_messages_newer_than_one_of_them(store: ConversationStore) -> None:
+def test_paging_forward_after_a_message(store: ConversationStore) -> None:
     conversation = store.create_conversation()
     ids = [
         store.add_message(conversation.id, role=MessageRole.USER, content=f"m{i}").id
-        for i in range(5)
+        for i in range(7)
     ]
-    assert store.count_messages(conversation.id) == 5
-    assert store.count_messages(conversation.id, newer_than=ids[1]) == 3
-    assert store.count_messages(conversation.id, newer_than=ids[-1]) == 0
+    after = store.messages_page(conversation.id, limit=3, after=ids[1])
+    assert [m.id for m in after] == [ids[4], ids[3], ids[2]]  # the 3 just after, newest first
+    assert store.messages_page(conversation.id, limit=3, after=ids[-1]) == []
+    with pytest.raises(NotFoundError):
+        store.messages_page(conversation.id, after="missing")
+    with pytest.raises(ValueError, match="not both"):
+        store.messages_page(conversation.id, before=ids[3], after=ids[1])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from textual.widgets import Input, OptionList, Static
 
-from amprealize_tui.tui.screens.chat import JUMP_LIMIT, PAGE_SIZE, ChatScreen
+from amprealize_tui.tui.screens.chat import HIT_CONTEXT, PAGE_SIZE, ChatScreen
 from amprealize_tui.tui.screens.search import SearchScreen
 from tests.tui_harness import harness_app, seed_conversation
 
@@ -113,24 +113,47 @@ async def test_slash_search_in_the_composer_opens_search_with_the_words(
         assert app.services.store.count_messages(chat.conversation.id) == 10  # type: ignore[union-attr]
 
 
-async def test_a_hit_beyond_the_jump_limit_opens_the_newest_page_and_says_how_far(
+async def test_a_deep_hit_opens_a_window_that_pages_both_ways_and_sending_goes_newest(
     isolated_home: Path,
 ) -> None:
+    """A hit 1,000 messages back mounts one page around it (not everything newer); scrolling
+    down loads newer pages, and a new message returns the pane to the newest page."""
     app = harness_app(isolated_home)
     services = app.services
     assert services is not None
-    turns = JUMP_LIMIT // 2 + 10  # two messages per turn: the marker is > JUMP_LIMIT back
-    seed_conversation(services, "deep", _turns(turns, marker_at=0))
+    conversation_id = seed_conversation(services, "deep", _turns(600, marker_at=100))
     async with app.run_test(size=SIZE) as pilot:
         chat = _chat(app)
         await pilot.press("ctrl+f", *"zeppelins")
-        assert len(await _results(pilot)) == 1
+        (hit_id,) = await _results(pilot)
         await pilot.press("enter")
         await pilot.pause()
-        assert isinstance(app.screen, ChatScreen)
-        assert len(chat.pane.views) == PAGE_SIZE
-        back = turns * 2 - 1
-        assert any(f"{back} messages back; scroll up" in str(n.message) for n in app._notifications)
+        await pilot.pause(0.05)
+        pane = chat.pane
+        ids = [v.message.id for v in pane.views]
+        assert len(ids) == PAGE_SIZE and ids.index(hit_id) == HIT_CONTEXT
+        assert pane.has_older and pane.has_newer and not pane.is_anchored
+        assert app.focused is pane.view(hit_id)
+
+        pane.scroll_end(animate=False, immediate=True)  # the bottom of the window: next page
+        await pilot.pause()
+        await pilot.pause(0.05)
+        assert len(pane.views) == 2 * PAGE_SIZE
+        expected = services.store.messages_page(
+            conversation_id, limit=2 * PAGE_SIZE - 1, after=ids[0]
+        )
+        assert [v.message.id for v in pane.views[1:]] == [m.id for m in reversed(expected)]
+
+        chat.composer.focus_prompt()
+        chat.composer.prompt.insert("a new question")
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not pane.has_newer and pane.is_anchored
+        assert len(pane.views) >= PAGE_SIZE
+        assert pane.views[-1].message.content != ""
+        newest = services.store.messages_page(conversation_id, limit=len(pane.views))
+        assert [v.message.id for v in pane.views] == [m.id for m in reversed(newest)]
 
 
 async def test_arrows_move_the_highlight_while_typing_keeps_going(isolated_home: Path) -> None:

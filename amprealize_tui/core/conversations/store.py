@@ -457,52 +457,64 @@ class ConversationStore:
         return message
 
     def messages_page(
-        self, conversation_id: str, *, limit: int = 50, before: str | None = None
+        self,
+        conversation_id: str,
+        *,
+        limit: int = 50,
+        before: str | None = None,
+        after: str | None = None,
     ) -> list[Message]:
-        """Up to `limit` messages, newest first, older than message `before` if given.
+        """Up to `limit` messages, newest first: the newest ones, or the ones just older than
+        message `before`, or the ones just newer than message `after`.
 
-        Page through a conversation by passing the last (oldest) id of one page as `before`.
+        Page back through a conversation by passing the oldest id of one page as `before`, and
+        forward (from a search hit, say) by passing the newest id as `after`.
         """
         _check_limit(limit)
+        if before is not None and after is not None:
+            raise ValueError("page before a message or after one, not both")
         with self._lock:
-            if before is None:
+            if before is None and after is None:
                 rows = self._conn.execute(
                     f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? "
                     "ORDER BY seq DESC LIMIT ?",
                     (conversation_id, limit),
                 ).fetchall()
-            else:
-                cursor_row = self._conn.execute(
-                    "SELECT seq FROM messages WHERE id = ? AND conversation_id = ?",
-                    (before, conversation_id),
-                ).fetchone()
-                if cursor_row is None:
-                    raise NotFoundError(
-                        f"no message with id {before!r} in conversation {conversation_id!r} "
-                        "to page before."
-                    )
+            elif before is not None:
                 rows = self._conn.execute(
                     f"SELECT {_MESSAGE_COLUMNS} FROM messages "
                     "WHERE conversation_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
-                    (conversation_id, cursor_row[0], limit),
+                    (conversation_id, self._seq(conversation_id, before), limit),
                 ).fetchall()
+            else:
+                assert after is not None
+                rows = self._conn.execute(
+                    f"SELECT {_MESSAGE_COLUMNS} FROM messages "
+                    "WHERE conversation_id = ? AND seq > ? ORDER BY seq ASC LIMIT ?",
+                    (conversation_id, self._seq(conversation_id, after), limit),
+                ).fetchall()[::-1]
         return [_message(row) for row in rows]
 
-    def count_messages(self, conversation_id: str, *, newer_than: str | None = None) -> int:
-        """How many messages the conversation has (only those after message `newer_than`, if
-        given: how far back from the newest that message is)."""
-        with self._lock:
-            if newer_than is None:
-                row = self._conn.execute(
-                    "SELECT count(*) FROM messages WHERE conversation_id = ?", (conversation_id,)
-                ).fetchone()
-            else:
-                row = self._conn.execute(
-                    "SELECT count(*) FROM messages WHERE conversation_id = ? AND seq > "
-                    "(SELECT seq FROM messages WHERE id = ? AND conversation_id = ?)",
-                    (conversation_id, newer_than, conversation_id),
-                ).fetchone()
+    def _seq(self, conversation_id: str, message_id: str) -> int:
+        """The position of a message to page from; NotFoundError when it is not there."""
+        row = self._conn.execute(
+            "SELECT seq FROM messages WHERE id = ? AND conversation_id = ?",
+            (message_id, conversation_id),
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(
+                f"no message with id {message_id!r} in conversation {conversation_id!r} "
+                "to page from."
+            )
         return int(row[0])
+
+    def count_messages(self, conversation_id: str) -> int:
+        with self._lock:
+            return int(
+                self._conn.execute(
+                    "SELECT count(*) FROM messages WHERE conversation_id = ?", (conversation_id,)
+                ).fetchone()[0]
+            )
 
     def search(self, query: str, *, limit: int = 50) -> list[Message]:
         """Messages matching every word of `query` (as word prefixes), newest first.

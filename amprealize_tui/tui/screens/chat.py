@@ -41,8 +41,7 @@ PAGE_SIZE = 40
 SIDEBAR_MIN_WIDTH = 100  # below this the conversation list starts hidden
 SETTINGS_COMMAND = "/settings"
 SEARCH_COMMAND = "/search"
-JUMP_LIMIT = 400  # a search hit further back than this opens the newest page and says so
-JUMP_CONTEXT = 4  # older messages mounted above a search hit, so it is not at the very top
+HIT_CONTEXT = 4  # older messages mounted above a search hit, so it is not at the very top
 PROJECT_CHAT_KEY = "ctrl+o"  # function keys and ctrl+letters work everywhere; ctrl+shift does not
 STARTING_NOTE = "Starting… your message is kept and goes out as soon as the app is ready."
 
@@ -210,8 +209,8 @@ class ChatScreen(Screen[None]):
     async def open_conversation(
         self, conversation: Conversation | None, *, at_message: str | None = None
     ) -> None:
-        """Show `conversation` from its newest message back: one page, or (to show a search
-        hit, `at_message`) as many as reach that message, within JUMP_LIMIT."""
+        """Show `conversation`: its newest page, or (for a search hit) a page-sized window that
+        starts just above message `at_message`."""
         self.conversation = conversation
         self._show_heading()
         self._refresh_sidebar()
@@ -219,13 +218,20 @@ class ChatScreen(Screen[None]):
         if conversation is None:
             await self.pane.show([], has_older=False)
             return
-        limit = PAGE_SIZE
-        if at_message is not None:
-            back = self.services.store.count_messages(conversation.id, newer_than=at_message)
-            if back < JUMP_LIMIT:
-                limit = max(PAGE_SIZE, back + 1 + JUMP_CONTEXT)
-        page = self.services.store.messages_page(conversation.id, limit=limit + 1)
-        await self.pane.show(page[:limit], has_older=len(page) > limit)
+        store = self.services.store
+        hit = store.get_message(at_message) if at_message else None
+        if hit is None or hit.conversation_id != conversation.id:
+            page = store.messages_page(conversation.id, limit=PAGE_SIZE + 1)
+            await self.pane.show(page[:PAGE_SIZE], has_older=len(page) > PAGE_SIZE)
+            return
+        newer_count = PAGE_SIZE - 1 - HIT_CONTEXT
+        newer = store.messages_page(conversation.id, limit=newer_count + 1, after=hit.id)
+        older = store.messages_page(conversation.id, limit=HIT_CONTEXT + 1, before=hit.id)
+        await self.pane.show(
+            [*newer[-newer_count:], hit, *older[:HIT_CONTEXT]],
+            has_older=len(older) > HIT_CONTEXT,
+            has_newer=len(newer) > newer_count,
+        )
 
     async def search(self, query: str = "") -> None:
         """Ask what to find (SearchScreen), then open the chosen message's conversation there."""
@@ -241,9 +247,7 @@ class ChatScreen(Screen[None]):
             return
         await self.open_conversation(conversation, at_message=hit.message_id)
         view = self.pane.view(hit.message_id)
-        if view is None:
-            back = self.services.store.count_messages(conversation.id, newer_than=hit.message_id)
-            self.notify(f"That message is {back} messages back; scroll up to load it.", timeout=6)
+        if view is None:  # deleted since it was found: the conversation opened at its newest
             self.composer.focus_prompt()
             return
         view.focus(scroll_visible=False)
@@ -302,6 +306,14 @@ class ChatScreen(Screen[None]):
             self.conversation.id, limit=PAGE_SIZE + 1, before=event.before_id
         )
         await self.pane.prepend(page[:PAGE_SIZE], has_older=len(page) > PAGE_SIZE)
+
+    async def on_conversation_pane_need_newer(self, event: ConversationPane.NeedNewer) -> None:
+        if self.conversation is None:
+            return
+        page = self.services.store.messages_page(
+            self.conversation.id, limit=PAGE_SIZE + 1, after=event.after_id
+        )
+        await self.pane.append_page(page[-PAGE_SIZE:], has_newer=len(page) > PAGE_SIZE)
 
     # -- copying -----------------------------------------------------------------------------
 
@@ -393,6 +405,8 @@ class ChatScreen(Screen[None]):
             self.composer.take_text()
             self.composer.show_status("")
             self._reload_heading()  # the reply service titles a conversation by its first message
+        if self.pane.has_newer and self.pane.view(message.id) is None:
+            await self.open_conversation(self.conversation)  # a window (search hit): go newest
         view = self.pane.view(message.id)
         if isinstance(view, AssistantMessageView) and message.status is not MessageStatus.STREAMING:
             await view.finish(message)
