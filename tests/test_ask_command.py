@@ -57,6 +57,18 @@ def test_project_execution_needs_approval(
     assert _chat_calls(nim) == 1
 
 
+def test_a_provider_error_goes_to_stderr_with_exit_1(
+    nim: LoopbackServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    nim.enqueue(Reply.problem(401, "Authentication failed"))
+    assert main(["ask", "what is a b-tree?"]) == 1
+    captured = capsys.readouterr()
+    assert "route: chat.read_synthesis" in captured.out
+    assert "error:" not in captured.out
+    assert captured.err.startswith("error: NVIDIA rejected the API key (401)")
+    assert KEY not in captured.out + captured.err
+
+
 def test_personal_execution_is_denied_naming_the_scope(
     nim: LoopbackServer, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -137,8 +137,7 @@ class _Printer:
                 self._out.write(sanitize_terminal_text(event.text))
                 self._out.flush()
             elif isinstance(event, InputRejected):
-                self._line(f"error: {event.error}")
-                self.exit_code = EXIT_REFUSED
+                self._error(event.error)
             elif isinstance(event, MessageAdded | MessageUpdated):
                 self._message(event.message, isinstance(event, MessageUpdated))
 
@@ -170,9 +169,11 @@ class _Printer:
                     f"confidence {choice['confidence']:.2f})"
                 )
             self.waiting = message
-        elif kind in ("denial", "error"):
-            self._line(f"{kind}: {message.content}")
+        elif kind == "denial":  # the governed answer: part of the transcript
+            self._line(f"denial: {message.content}")
             self.exit_code = EXIT_REFUSED
+        elif kind == "error":
+            self._error(message.content)
 
     def _model_line(self, metadata: dict[str, Any]) -> str:
         model = self._services.catalog.get(metadata.get("llm_model_id", ""))
@@ -183,6 +184,12 @@ class _Printer:
 
     def _line(self, text: str) -> None:
         print(text, file=self._out, flush=True)
+
+    def _error(self, text: str) -> None:
+        """What went wrong goes to stderr, so a script's captured output is only the answer."""
+        self._out.flush()
+        print(f"error: {text}", file=sys.stderr, flush=True)
+        self.exit_code = EXIT_REFUSED
 
 
 def _route_line(event: Any) -> str:
