@@ -31,25 +31,40 @@ def _feed_all(splitter: ThinkSplitter, pieces: list[str]) -> list[tuple[str, str
 
 
 def test_splitter_holds_a_partial_tag_and_nothing_else() -> None:
-    steps = _feed_all(ThinkSplitter(0), ["<th", "ink>ab", "c</th", "ink>\n", "\nAns", "wer"])
+    steps = _feed_all(ThinkSplitter(), ["<th", "ink>ab", "c</th", "ink>\n", "\nAns", "wer"])
     assert steps == [("", ""), ("ab", ""), ("c", ""), ("", ""), ("", "Ans"), ("", "wer"), ("", "")]
 
 
 def test_splitter_without_hold_emits_plain_text_at_once() -> None:
-    assert _feed_all(ThinkSplitter(0), ["Hi", " you"]) == [("", "Hi"), ("", " you"), ("", "")]
+    assert _feed_all(ThinkSplitter(), ["Hi", " you"]) == [("", "Hi"), ("", " you"), ("", "")]
 
 
-def test_splitter_hold_limit_bounds_the_wait_for_a_lone_close() -> None:
-    held = ThinkSplitter(10)
-    assert held.feed("short") == ("", "")
-    assert held.feed(" and then longer") == ("", "short and then longer")
-    waiting = ThinkSplitter(100)
-    assert waiting.feed("plan") == ("", "")
-    assert waiting.feed("</think>go") == ("plan", "go")
+def test_provisional_text_streams_and_a_lone_close_restarts_the_answer() -> None:
+    splitter = ThinkSplitter(provisional_limit=100)
+    assert splitter.feed("plan") == ("", "plan") and not splitter.restarted
+    assert splitter.feed(" more</th") == ("", " more")  # the partial tag is held
+    assert splitter.feed("ink>\n\ngo") == ("plan more", "go") and splitter.restarted
+    assert splitter.feed(" on") == ("", " on") and not splitter.restarted
+    assert splitter.finish() == ("", "")
+
+
+def test_provisional_text_past_the_limit_is_an_answer_for_good() -> None:
+    splitter = ThinkSplitter(provisional_limit=10)
+    assert splitter.feed("a long answer, surely") == ("", "a long answer, surely")
+    assert splitter.feed(" see </think> here") == ("", " see </think> here")
+    assert not splitter.restarted
+
+
+def test_a_reasoning_field_ends_provisional_text() -> None:
+    splitter = ThinkSplitter(provisional_limit=100)
+    assert splitter.feed("Answer ") == ("", "Answer ")
+    splitter.content_is_answer()
+    assert splitter.feed("about </think> tags") == ("", "about </think> tags")
+    assert not splitter.restarted
 
 
 def test_splitter_finish_flushes_undecided_text_as_answer() -> None:
-    splitter = ThinkSplitter(None)
+    splitter = ThinkSplitter(hold_all=True)
     assert splitter.feed("all of it") == ("", "")
     assert splitter.finish() == ("", "all of it")
 

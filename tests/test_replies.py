@@ -15,8 +15,10 @@ from amprealize_tui.core.conversations.events import (
     InputRejected,
     MessageAdded,
     MessageUpdated,
+    ModelWorking,
     ReplyDelta,
     ReplyEvent,
+    ReplyRestarted,
     RouteDecided,
 )
 from amprealize_tui.core.conversations.models import MessageRole, MessageStatus
@@ -417,10 +419,63 @@ async def test_a_pasted_key_is_neither_sent_nor_saved(
 
 @pytest.mark.parametrize(
     "text",
-    ["use sk-learn for the classifier", "the commit 3f2a9c1e8b7d6a5f4e3d2c1b0a9f8e7d6c5b4a39",
-     "ask about nvapi-style keys", "a task-management tool"],
+    [
+        "use sk-learn for the classifier",
+        "the commit 3f2a9c1e8b7d6a5f4e3d2c1b0a9f8e7d6c5b4a39",
+        "ask about nvapi-style keys",
+        "a task-management tool",
+    ],
 )
 async def test_ordinary_text_is_not_mistaken_for_a_key(services: Services, text: str) -> None:
     conversation = services.store.create_conversation()
     events = await collect(services.replies.send(conversation.id, text, model_id=DEFAULT_MODEL))
     assert not any(isinstance(e, InputRejected) for e in events)
+
+
+async def test_the_model_call_is_announced_before_any_text_and_thinking_once(
+    services: Services, loopback: LoopbackServer
+) -> None:
+    """Free-tier requests queue and thinking models reason before answering: the UI is told the
+    model is working (and when it starts thinking) so a silent wait never looks like a hang."""
+    loopback.enqueue(Reply.stream(["B-trees ", "balance."], reasoning_pieces=["hmm ", "so "]))
+    conversation = services.store.create_conversation()
+    events = await collect(
+        services.replies.send(conversation.id, "what is a B-tree?", model_id=DEFAULT_MODEL)
+    )
+    kinds = [type(e).__name__ for e in events if isinstance(e, ModelWorking | ReplyDelta)]
+    assert kinds[:3] == ["ModelWorking", "ModelWorking", "ReplyDelta"]
+    working = [e for e in events if isinstance(e, ModelWorking)]
+    assert [(w.model_id, w.thinking) for w in working] == [
+        (DEFAULT_MODEL, False),
+        (DEFAULT_MODEL, True),
+    ]
+
+
+async def test_no_model_call_means_no_working_announcement(services: Services) -> None:
+    conversation = services.store.create_conversation()
+    events = await collect(
+        services.replies.send(conversation.id, "/tool list the files", model_id=DEFAULT_MODEL)
+    )
+    assert not any(isinstance(e, ModelWorking) for e in events)  # waiting for approval instead
+
+
+async def test_reasoning_shown_as_text_is_withdrawn_when_a_lone_close_tag_arrives(
+    services: Services, loopback: LoopbackServer
+) -> None:
+    loopback.enqueue(Reply.stream(["let me ", "think", "</think>", "B-trees balance."]))
+    conversation = services.store.create_conversation()
+    events = await collect(
+        services.replies.send(conversation.id, "what is a B-tree?", model_id=DEFAULT_MODEL)
+    )
+    shown: list[str] = []
+    for event in events:
+        if isinstance(event, ReplyRestarted):
+            shown.clear()
+        elif isinstance(event, ReplyDelta):
+            shown.append(event.text)
+    assert any(isinstance(e, ReplyRestarted) for e in events)
+    assert "".join(shown) == "B-trees balance."
+    final = [e.message for e in events if isinstance(e, MessageUpdated)][-1]
+    assert final.content == "B-trees balance." and final.status is MessageStatus.COMPLETE
+    stored = services.store.get_message(final.id)
+    assert stored is not None and stored.content == "B-trees balance."

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import Button, Markdown
+from textual.widgets import Button, Markdown, Static
 
 from amprealize_tui.core.conversations.models import MessageRole, MessageStatus
 from amprealize_tui.tui.app import AmprealizeApp
@@ -50,6 +50,10 @@ async def send(pilot: Pilot[None], text: str) -> None:
 def badge_text(view: MessageView) -> str:
     row = view.query_one(BadgeRow)
     return badges_content(row._badges, 500).plain
+
+
+def status_text(app: AmprealizeApp) -> str:
+    return str(chat(app).composer.query_one("#composer-status", Static).render())
 
 
 def views(app: AmprealizeApp) -> list[MessageView]:
@@ -341,3 +345,64 @@ async def test_settings_command_opens_settings_instead_of_sending(isolated_home:
         assert type(app.screen).__name__ == "SettingsScreen"
         assert provider.requests == []
         assert chat(app).composer.prompt.text == ""
+
+
+async def test_a_silent_model_shows_a_counting_wait_note_until_text_or_escape(
+    isolated_home: Path,
+) -> None:
+    """Nothing arrives (a queued free-tier request): the composer says who is being waited
+    for and counts the seconds; escape stops the call and the note goes."""
+    provider = ScriptedProvider()
+    provider.reply(ScriptedReply((), hang=True))
+    app = harness_app(isolated_home, provider)
+    async with app.run_test(size=SIZE) as pilot:
+        chat(app).composer.prompt.insert("are you there?")
+        await pilot.press("enter")
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if "Waiting for" in status_text(app):
+                break
+        assert status_text(app) == "Waiting for DeepSeek V4 Flash… 0 s · esc stops"
+        await pilot.pause(1.1)
+        assert status_text(app) == "Waiting for DeepSeek V4 Flash… 1 s · esc stops"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert "Waiting" not in status_text(app)
+        assert not chat(app).replying
+
+
+async def test_the_wait_note_goes_when_the_answer_starts(isolated_home: Path) -> None:
+    app = harness_app(isolated_home, ScriptedProvider())
+    async with app.run_test(size=SIZE) as pilot:
+        chat(app).composer.prompt.insert("hello")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert views(app)[-1].message.content == "Echo: hello"
+        assert "Waiting" not in status_text(app)
+        assert not chat(app).wait_note.active
+
+
+async def test_reasoning_streamed_as_text_is_cleared_when_the_answer_restarts(
+    isolated_home: Path,
+) -> None:
+    provider = ScriptedProvider()
+    provider.reply(
+        ScriptedReply(("let me think ", "about it", "</think>", "The answer."), hang=True)
+    )
+    app = harness_app(isolated_home, provider)
+    async with app.run_test(size=SIZE) as pilot:
+        chat(app).composer.prompt.insert("question")
+        await pilot.press("enter")
+        reply = None
+        for _ in range(150):
+            await pilot.pause(0.02)
+            reply = views(app)[-1]
+            if (
+                isinstance(reply, AssistantMessageView)
+                and "The answer." in reply.query_one(Markdown).source
+            ):
+                break
+        assert isinstance(reply, AssistantMessageView) and reply.is_streaming
+        assert reply.query_one(Markdown).source == "The answer."  # the reasoning is gone
+        await pilot.press("escape")
+        await settle(pilot)

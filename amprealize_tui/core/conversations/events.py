@@ -40,10 +40,35 @@ class ReplyDelta:
 
 
 @dataclass(frozen=True, slots=True)
+class ReplyRestarted:
+    """The text streamed for this reply so far was the model's reasoning (its opening <think>
+    tag was missing): clear it; the answer follows as new deltas."""
+
+    message_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ModelWorking:
+    """No answer text yet: the request went out (`thinking` False: queued or loading, which on
+    the free tier can take minutes), or the model started reasoning (`thinking` True)."""
+
+    model_id: str
+    thinking: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class InputRejected:
     """Metadata validation failed: nothing was persisted; the UI keeps the user's text."""
 
     error: str
 
 
-ReplyEvent = MessageAdded | MessageUpdated | RouteDecided | ReplyDelta | InputRejected
+ReplyEvent = (
+    MessageAdded
+    | MessageUpdated
+    | RouteDecided
+    | ReplyDelta
+    | ReplyRestarted
+    | ModelWorking
+    | InputRejected
+)

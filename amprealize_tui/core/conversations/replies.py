@@ -20,8 +20,10 @@ from amprealize_tui.core.conversations.events import (
     InputRejected,
     MessageAdded,
     MessageUpdated,
+    ModelWorking,
     ReplyDelta,
     ReplyEvent,
+    ReplyRestarted,
     RouteDecided,
 )
 from amprealize_tui.core.conversations.metadata import (
@@ -354,9 +356,18 @@ class ReplyService:
         reply: Message | None = None
         pending: list[str] = []
         last_flush = time.monotonic()
+        yield ModelWorking(model.model_id)
+        thinking = False
         try:
             async with stream:
                 async for chunk in stream:
+                    if chunk.restart and reply is not None:
+                        pending.clear()  # what was shown was the model's reasoning
+                        self._store.update_message(reply.id, content="")
+                        yield ReplyRestarted(reply.id)
+                    if chunk.reasoning and not thinking and reply is None:
+                        thinking = True
+                        yield ModelWorking(model.model_id, thinking=True)
                     if not chunk.text:
                         continue
                     if reply is None:

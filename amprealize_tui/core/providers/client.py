@@ -56,7 +56,9 @@ VERIFY_READ_TIMEOUT = 60.0
 # follows (reasoning.py): long enough for a short preamble, short enough that a plain answer
 # shows within a second or two. Models that do not think, or that send reasoning in its own
 # field, are never held. Streamed chunks and `result` always agree.
-REASONING_HOLD_CHARS = 400
+# Untagged opening text of a thinking model streams at once; a lone </think> within this many
+# characters turns it into reasoning (the answer restarts). Longer is an answer for certain.
+REASONING_PROVISIONAL_CHARS = 4000
 DEFAULT_POLL_URL = "{base_url}/status/{request_id}"
 
 Sleep = Callable[[float], Awaitable[Any]]
@@ -537,12 +539,14 @@ class CompletionStream:
             interruption=None if self._complete else self._interruption,
         )
 
-    def _emit(self, reasoning: str, text: str) -> StreamChunk | None:
-        if not (reasoning or text):
+    def _emit(self, reasoning: str, text: str, *, restart: bool = False) -> StreamChunk | None:
+        if restart:  # the answer text so far was reasoning; `reasoning` repeats it
+            self._text.clear()
+        elif not (reasoning or text):
             return None
         self._reasoning.append(reasoning)
         self._text.append(text)
-        return StreamChunk(text=text, reasoning=reasoning)
+        return StreamChunk(text=text, reasoning=reasoning, restart=restart)
 
     async def _run(self) -> AsyncIterator[StreamChunk]:
         model, read_timeout = self._model, self._client.read_timeout
@@ -559,8 +563,8 @@ class CompletionStream:
                 if chunk := self._emit(whole.reasoning, whole.text):
                     yield chunk
                 return
-            hold = REASONING_HOLD_CHARS if model.supports_reasoning else 0
-            splitter = ThinkSplitter(hold_limit=hold)
+            provisional = REASONING_PROVISIONAL_CHARS if model.supports_reasoning else 0
+            splitter = ThinkSplitter(provisional_limit=provisional)
             async for chunk in self._events(response, splitter, read_timeout):
                 yield chunk
             if chunk := self._emit(*splitter.finish()):
@@ -580,9 +584,9 @@ class CompletionStream:
                         return
                     reasoning, content = self._absorb(_loads(data.encode(), self._model))
                     if reasoning:
-                        splitter.hold_limit = 0  # reasoning has its own field: content is answer
+                        splitter.content_is_answer()
                     inline, text = splitter.feed(content)
-                    if chunk := self._emit(reasoning + inline, text):
+                    if chunk := self._emit(reasoning + inline, text, restart=splitter.restarted):
                         yield chunk
         except ProviderError as exc:
             if not self._received:

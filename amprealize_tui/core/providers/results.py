@@ -42,10 +42,14 @@ class Completion:
 
 @dataclass(frozen=True, slots=True)
 class StreamChunk:
-    """Deltas of a streamed answer: answer text and reasoning, either possibly empty."""
+    """Deltas of a streamed answer: answer text and reasoning, either possibly empty.
+
+    `restart`: the answer text streamed so far was reasoning after all (a thinking model that
+    left out its opening <think> tag); drop it, `text` starts the answer again."""
 
     text: str = ""
     reasoning: str = ""
+    restart: bool = False
 
 
 class VerifyStatus(StrEnum):

@@ -27,6 +27,7 @@ from textual.worker import Worker, WorkerState
 
 from amprealize_tui.tui.widgets.composer import Composer, PromptArea
 from amprealize_tui.tui.widgets.conversation_list import ConversationList, scope_label
+from amprealize_tui.tui.widgets.wait_note import ModelWaitNote
 
 if TYPE_CHECKING:
     from amprealize_tui.core.conversations.events import ReplyEvent
@@ -78,6 +79,7 @@ class ChatScreen(Screen[None]):
         self._reply: Worker[None] | None = None
         self._reply_card_id: str | None = None
         self._unsubscribe_vault: Any = None
+        self._wait_note: ModelWaitNote | None = None
 
     class Attached(TextualMessage):
         """The services are attached and the first conversation is shown: the chat is live."""
@@ -113,6 +115,12 @@ class ChatScreen(Screen[None]):
     @property
     def composer(self) -> Composer:
         return self.query_one(Composer)
+
+    @property
+    def wait_note(self) -> ModelWaitNote:
+        if self._wait_note is None:
+            self._wait_note = ModelWaitNote(self, self.composer)
+        return self._wait_note
 
     @property
     def sidebar(self) -> ConversationList:
@@ -382,19 +390,31 @@ class ChatScreen(Screen[None]):
             InputRejected,
             MessageAdded,
             MessageUpdated,
+            ModelWorking,
             ReplyDelta,
+            ReplyRestarted,
         )
         from amprealize_tui.core.conversations.models import MessageRole, MessageStatus
         from amprealize_tui.tui.widgets.messages import AssistantMessageView
 
+        if isinstance(event, ModelWorking):
+            model = self.services.catalog.get(event.model_id)
+            name = model.display_name if model else event.model_id
+            self.wait_note.working(name, thinking=event.thinking)
+            return
+        if isinstance(event, ReplyDelta | MessageAdded | MessageUpdated):
+            self.wait_note.stop()  # text (or a notice) arrived
         if isinstance(event, InputRejected):
             self.composer.show_status(event.error, error=True)
             self.notify(event.error, severity="error", title="Not sent")
             return
-        if isinstance(event, ReplyDelta):
+        if isinstance(event, ReplyDelta | ReplyRestarted):
             view = self.pane.view(event.message_id)
             if isinstance(view, AssistantMessageView):
-                await view.append_delta(event.text)
+                if isinstance(event, ReplyRestarted):
+                    await view.restart()
+                else:
+                    await view.append_delta(event.text)
             return
         if not isinstance(event, MessageAdded | MessageUpdated):
             return  # RouteDecided: the notices and replies carry the route themselves
@@ -484,6 +504,7 @@ class ChatScreen(Screen[None]):
             self._resync(self._reply_card_id)
             await self._settle_interrupted()
         if event.state in (WorkerState.SUCCESS, WorkerState.CANCELLED, WorkerState.ERROR):
+            self.wait_note.stop()
             self._point_to_next_step()
 
     def _point_to_next_step(self) -> None:

@@ -183,6 +183,13 @@ class AssistantMessageView(MessageView):
             self._stream = Markdown.get_stream(self.query_one(Markdown))
         await self._stream.write(sanitize_terminal_text(text))
 
+    async def restart(self) -> None:
+        """What streamed so far was the model's reasoning: clear it for the answer to come."""
+        if self._stream is not None:
+            await self._stream.stop()
+            self._stream = None
+        await self.query_one(Markdown).update("")
+
     async def finish(self, message: Message) -> None:
         """The stream ended (complete, cut or cancelled): render the persisted text in full."""
         if self._stream is not None:
