@@ -42,7 +42,7 @@ async def test_long_conversation_mounts_the_newest_page_and_loads_older_at_the_t
             # the message that was at the top is still where the user was looking
             assert pane.scroll_y > 0
             assert oldest_before.region.y >= pane.region.y
-        assert loaded == [40, 80, 100]
+        assert loaded == [PAGE_SIZE, 2 * PAGE_SIZE, 3 * PAGE_SIZE, 4 * PAGE_SIZE, 100]
         stored = screen.services.store.messages_page(conversation_id, limit=500)
         assert [v.message.id for v in pane.views] == [m.id for m in reversed(stored)]
 

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from amprealize_tui.tui.widgets.conversation_pane import ConversationPane
     from amprealize_tui.tui.widgets.notices import ApprovalCard, ClarificationCard, ErrorNotice
 
-PAGE_SIZE = 40
+PAGE_SIZE = 24
 SIDEBAR_MIN_WIDTH = 100  # below this the conversation list starts hidden
 SETTINGS_COMMAND = "/settings"
 SEARCH_COMMAND = "/search"
