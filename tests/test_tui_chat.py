@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from textual.pilot import Pilot
@@ -50,6 +51,20 @@ async def send(pilot: Pilot[None], text: str) -> None:
 def badge_text(view: MessageView) -> str:
     row = view.query_one(BadgeRow)
     return badges_content(row._badges, 500).plain
+
+
+async def wait_for(pilot: Pilot[None], condition: Callable[[], bool]) -> None:
+    """Pause until `condition()` holds, at most 3 s (mid-stream, where `settle` would wait for
+    the reply to end)."""
+    for _ in range(150):
+        await pilot.pause(0.02)
+        if condition():
+            return
+
+
+def streaming_reply(app: AmprealizeApp) -> AssistantMessageView | None:
+    reply = views(app)[-1]
+    return reply if isinstance(reply, AssistantMessageView) and reply.is_streaming else None
 
 
 def status_text(app: AmprealizeApp) -> str:
@@ -183,18 +198,14 @@ async def test_denial_notice_says_what_is_missing(isolated_home: Path) -> None:
 
 async def test_escape_cancels_the_stream_and_keeps_the_partial_reply(isolated_home: Path) -> None:
     provider = ScriptedProvider()
-    # Longer than the client's hold for a possible lone </think> (400 chars), so it streams.
     partial = "Partial answer, " * 30
     provider.reply(ScriptedReply((partial[:200], partial[200:]), hang=True))
     app = harness_app(isolated_home, provider)
     async with app.run_test(size=SIZE) as pilot:
         chat(app).composer.prompt.insert("tell me a long story")
         await pilot.press("enter")
-        for _ in range(100):
-            await pilot.pause(0.02)
-            reply = views(app)[-1]
-            if isinstance(reply, AssistantMessageView) and reply.is_streaming:
-                break
+        await wait_for(pilot, lambda: streaming_reply(app) is not None)
+        reply = streaming_reply(app)
         assert chat(app).replying
         await pilot.press("escape")
         await settle(pilot)
@@ -358,10 +369,7 @@ async def test_a_silent_model_shows_a_counting_wait_note_until_text_or_escape(
     async with app.run_test(size=SIZE) as pilot:
         chat(app).composer.prompt.insert("are you there?")
         await pilot.press("enter")
-        for _ in range(100):
-            await pilot.pause(0.02)
-            if "Waiting for" in status_text(app):
-                break
+        await wait_for(pilot, lambda: "Waiting for" in status_text(app))
         assert status_text(app) == "Waiting for DeepSeek V4 Flash… 0 s · esc stops"
         await pilot.pause(1.1)
         assert status_text(app) == "Waiting for DeepSeek V4 Flash… 1 s · esc stops"
@@ -393,15 +401,14 @@ async def test_reasoning_streamed_as_text_is_cleared_when_the_answer_restarts(
     async with app.run_test(size=SIZE) as pilot:
         chat(app).composer.prompt.insert("question")
         await pilot.press("enter")
-        reply = None
-        for _ in range(150):
-            await pilot.pause(0.02)
-            reply = views(app)[-1]
-            if (
-                isinstance(reply, AssistantMessageView)
+        await wait_for(
+            pilot,
+            lambda: (
+                (reply := streaming_reply(app)) is not None
                 and "The answer." in reply.query_one(Markdown).source
-            ):
-                break
+            ),
+        )
+        reply = streaming_reply(app)
         assert isinstance(reply, AssistantMessageView) and reply.is_streaming
         assert reply.query_one(Markdown).source == "The answer."  # the reasoning is gone
         await pilot.press("escape")
