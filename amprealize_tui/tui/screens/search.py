@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from amprealize_tui.core.conversations.store import ConversationStore
 
 SEARCH_LIMIT = 50
+DIALOG_CHROME = 13  # rows the dialog needs besides the results: borders, title, input, status
 PROMPT = "Type words to find in any conversation (each word matches the start of a word)."
 
 
@@ -63,6 +64,11 @@ class SearchScreen(ModalScreen[SearchHit | None]):
             yield Input(self._initial, placeholder="words to find", id="search-input")
             yield Static(PROMPT, id="search-status", markup=False)
             yield OptionList(id="search-results")
+
+    def on_resize(self, event: events.Resize) -> None:
+        # The list scrolls inside the dialog: give it what the title, input and status leave.
+        results = self.query_one("#search-results", OptionList)
+        results.styles.max_height = max(4, int(event.size.height * 0.9) - DIALOG_CHROME)
 
     def on_mount(self) -> None:
         self.query_one("#search-results", OptionList).can_focus = False  # clicks still select
