@@ -126,9 +126,9 @@ async def test_the_dialog_rejects_a_bad_id_inline_and_escape_cancels(
         assert isinstance(dialog, ProjectChatScreen)
         await pilot.press(*"atlas two", "enter")
         await pilot.pause()
-        error = dialog.query_one("#project-id-error", Static)
+        error = dialog.query_one("#prompt-error", Static)
         assert error.display and "whitespace" in str(error.render())
-        assert dialog.query_one("#project-id", Input).value == "atlas two"  # input kept
+        assert dialog.query_one("#prompt-input", Input).value == "atlas two"  # input kept
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, ChatScreen)
