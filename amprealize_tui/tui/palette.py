@@ -34,6 +34,9 @@ def commands() -> tuple[PaletteCommand, ...]:
         PaletteCommand("New project chat", "Start a conversation in a project", "new_project_chat"),
         PaletteCommand("Settings: LLM API keys", "Add, delete, verify your keys", "open_settings"),
         PaletteCommand("Search conversations", "Find a message in any chat", "search"),
+        PaletteCommand(
+            "Rename conversation", "Give the open chat a new title", "rename_conversation"
+        ),
         PaletteCommand("Audit log", "Recent audit records and chain status", "open_audit"),
         *(
             PaletteCommand(

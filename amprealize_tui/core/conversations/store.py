@@ -130,7 +130,8 @@ def _message(row: sqlite3.Row) -> Message:
     )
 
 
-def _check_title(title: str) -> str:
+def check_title(title: str) -> str:
+    """The title as stored (trimmed); ValueError saying what is wrong with it."""
     cleaned = title.strip()
     if not cleaned:
         raise ValueError("a conversation title cannot be empty; type at least one character.")
@@ -302,7 +303,7 @@ class ConversationStore:
         with self._lock:
             self._conn.execute(
                 f"INSERT INTO conversations ({_CONVERSATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-                (conversation_id, _check_title(title), scope.value, project_id, now, now),
+                (conversation_id, check_title(title), scope.value, project_id, now, now),
             )
             return self._require_conversation(conversation_id)
 
@@ -332,7 +333,7 @@ class ConversationStore:
         return [_conversation(row) for row in rows]
 
     def rename_conversation(self, conversation_id: str, title: str) -> Conversation:
-        title = _check_title(title)
+        title = check_title(title)
         with self._lock:
             cursor = self._conn.execute(
                 "UPDATE conversations SET title = ?, updated_at = ? WHERE id = ?",

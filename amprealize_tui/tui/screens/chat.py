@@ -42,6 +42,7 @@ PAGE_SIZE = 24
 SIDEBAR_MIN_WIDTH = 100  # below this the conversation list starts hidden
 SETTINGS_COMMAND = "/settings"
 SEARCH_COMMAND = "/search"
+RENAME_COMMAND = "/rename"
 HIT_CONTEXT = 4  # older messages mounted above a search hit, so it is not at the very top
 PROJECT_CHAT_KEY = "ctrl+o"  # function keys and ctrl+letters work everywhere; ctrl+shift does not
 STARTING_NOTE = "Starting… your message is kept and goes out as soon as the app is ready."
@@ -281,6 +282,42 @@ class ChatScreen(Screen[None]):
         await self.open_conversation(conversation)
         self.composer.focus_prompt()
 
+    async def rename_current(self, title: str | None = None) -> None:
+        """Rename the open conversation to `title`, or to what the user types in a dialog."""
+        from amprealize_tui.core.conversations.store import check_title
+        from amprealize_tui.tui.screens.text_prompt import TextPromptScreen
+
+        conversation = self.conversation
+        if conversation is None:
+            self.notify("No conversation is open to rename.", severity="warning")
+            return
+
+        def problem(text: str) -> str | None:
+            try:
+                check_title(text)
+            except ValueError as exc:
+                reason = str(exc)
+                return reason[:1].upper() + reason[1:]
+            return None
+
+        if title is None or problem(title) is not None:
+            title = await self.app.push_screen_wait(
+                TextPromptScreen(
+                    title="Rename conversation",
+                    intro="The name shown in the conversation list and the header.",
+                    placeholder="conversation title",
+                    confirm="Rename",
+                    problem=problem,
+                    value=title or conversation.title,
+                )
+            )
+            if title is None:
+                self.composer.focus_prompt()
+                return
+        self.services.store.rename_conversation(conversation.id, title)
+        self._reload_heading()
+        self.composer.focus_prompt()
+
     async def delete_current(self) -> None:
         """Delete the open conversation after the user confirms it."""
         from amprealize_tui.tui.screens.confirm_delete import ConfirmDeleteScreen
@@ -461,6 +498,10 @@ class ChatScreen(Screen[None]):
         if command == SEARCH_COMMAND:
             self.composer.take_text()
             self.app.run_worker(self.search(words.strip()), name="search")
+            return
+        if command == RENAME_COMMAND:
+            self.composer.take_text()
+            self.app.run_worker(self.rename_current(words.strip() or None), name="rename")
             return
         if self.replying:
             self.notify("A reply is still in progress; press Escape to stop it.")

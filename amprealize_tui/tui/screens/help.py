@@ -16,9 +16,10 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 HELP_INTRO = (
-    "Ctrl+P opens the command palette (new conversation, new project chat, search, settings, "
-    "audit log, route mode, model, conversation list, copy last reply). In the composer, "
-    "/settings opens the keys and /search WORDS searches every chat. Keys on the screen below:"
+    "Ctrl+P opens the command palette (new conversation, new project chat, search, rename, "
+    "settings, audit log, route mode, model, conversation list, copy last reply). In the "
+    "composer, /settings opens the keys, /search WORDS searches every chat and /rename TITLE "
+    "renames this one. Keys on the screen below:"
 )
 
 
