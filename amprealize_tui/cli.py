@@ -7,7 +7,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from amprealize_tui.core.config import ConfigError
+from amprealize_tui import __version__
 
 # Each sub-command lives in amprealize_tui/commands/<name>.py and exposes
 # register(subparsers) -> argparse.ArgumentParser and run(args) -> int.
@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="amprealize-tui",
         description="A governed terminal chat app. Run without arguments to open it.",
     )
+    parser.add_argument("--version", action="version", version=f"amprealize-tui {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         try:
@@ -41,6 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from amprealize_tui.tui.launch import run_app
 
         return run_app()
+    # Only here, not at import: opening the app must not pay for pydantic before its first frame.
+    from amprealize_tui.core.config import ConfigError
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "run", None) is None:

@@ -71,6 +71,7 @@ Bare().run(headless=True, auto_pilot=report)
 REAL_APP = (
     _READY
     + """
+import amprealize_tui.cli  # what the console script imports first
 from amprealize_tui.tui.factory import build_app
 build_app().run(headless=True, auto_pilot=report)
 """

@@ -38,3 +38,16 @@ def test_the_check_would_see_textual() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout.strip()) is True
+
+
+def test_opening_the_app_imports_no_pydantic_before_its_first_frame() -> None:
+    """The console script imports the CLI, which builds the app; the settings (pydantic) load
+    in the start-up thread after the first paint, so none of that may be imported up front."""
+    code = (
+        "import json, sys, amprealize_tui.cli\n"
+        "from amprealize_tui.tui.factory import build_app\n"
+        "build_app()\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] == 'pydantic')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []

@@ -168,3 +168,12 @@ def test_subprocess_json_and_exit_codes(tmp_path: Path) -> None:
     )  # fmt: skip
     assert bad.returncode == 2
     assert "must not have a project id" in bad.stderr
+
+
+def test_version_names_the_installed_package(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"amprealize-tui {version('amprealize-tui')}"
