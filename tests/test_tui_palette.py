@@ -54,6 +54,9 @@ class _ActionsApp(App[None]):
     def action_rename_conversation(self) -> None:
         self.calls.append("rename_conversation")
 
+    def action_export_conversation(self) -> None:
+        self.calls.append("export_conversation")
+
     def action_set_route_mode(self, mode: str) -> None:
         self.calls.append(f"set_route_mode:{mode}")
 

@@ -232,6 +232,10 @@ class AmprealizeApp(App[None]):
         if (chat := self._chat_on_top()) is not None:
             self.run_worker(chat.rename_current(), name="rename-conversation")
 
+    def action_export_conversation(self) -> None:
+        if (chat := self._chat_on_top()) is not None:
+            chat.export_current()
+
     def action_delete_conversation(self) -> None:
         if (chat := self._chat_on_top()) is not None:
             self.run_worker(chat.delete_current(), name="delete-conversation")

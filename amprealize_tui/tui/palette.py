@@ -37,6 +37,9 @@ def commands() -> tuple[PaletteCommand, ...]:
         PaletteCommand(
             "Rename conversation", "Give the open chat a new title", "rename_conversation"
         ),
+        PaletteCommand(
+            "Export conversation", "Save it as Markdown, with its routes", "export_conversation"
+        ),
         PaletteCommand("Audit log", "Recent audit records and chain status", "open_audit"),
         *(
             PaletteCommand(

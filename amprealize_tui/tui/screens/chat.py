@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
@@ -43,6 +44,7 @@ SIDEBAR_MIN_WIDTH = 100  # below this the conversation list starts hidden
 SETTINGS_COMMAND = "/settings"
 SEARCH_COMMAND = "/search"
 RENAME_COMMAND = "/rename"
+EXPORT_COMMAND = "/export"
 HIT_CONTEXT = 4  # older messages mounted above a search hit, so it is not at the very top
 PROJECT_CHAT_KEY = "ctrl+o"  # function keys and ctrl+letters work everywhere; ctrl+shift does not
 STARTING_NOTE = "Starting… your message is kept and goes out as soon as the app is ready."
@@ -318,6 +320,38 @@ class ChatScreen(Screen[None]):
         self._reload_heading()
         self.composer.focus_prompt()
 
+    def export_current(self, directory: Path | None = None) -> None:
+        """Save the open conversation as Markdown in `directory` (default: where the app was
+        started), never overwriting a file, and say where it went."""
+        from amprealize_tui.core.conversations.export import (
+            conversation_markdown,
+            export_file_name,
+            write_new_file,
+        )
+
+        conversation = self.conversation
+        if conversation is None:
+            self.notify("No conversation is open to export.", severity="warning")
+            return
+
+        def model_name(model_id: str) -> str:
+            model = self.services.catalog.get(model_id)
+            return model.display_name if model else model_id
+
+        text = conversation_markdown(self.services.store, conversation, model_name)
+        target = directory or Path.cwd()
+        try:
+            path = write_new_file(target, export_file_name(conversation.title), text)
+        except OSError as exc:
+            self.notify(
+                f"Could not write the export to {target}: {exc.strerror or exc}. Start the app "
+                "from a directory you can write to, or check its permissions.",
+                severity="error",
+                title="Not exported",
+            )
+            return
+        self.notify(f"Saved as {path}", title="Exported", timeout=8)
+
     async def delete_current(self) -> None:
         """Delete the open conversation after the user confirms it."""
         from amprealize_tui.tui.screens.confirm_delete import ConfirmDeleteScreen
@@ -498,6 +532,10 @@ class ChatScreen(Screen[None]):
         if command == SEARCH_COMMAND:
             self.composer.take_text()
             self.app.run_worker(self.search(words.strip()), name="search")
+            return
+        if command == EXPORT_COMMAND and not words.strip():
+            self.composer.take_text()
+            self.export_current()
             return
         if command == RENAME_COMMAND:
             self.composer.take_text()

@@ -1,5 +1,6 @@
-"""Renaming the open conversation: `/rename TITLE` at once, or a dialog (palette, bare
-`/rename`) prefilled with the current title that explains a bad title inline."""
+"""Commands on the open conversation: `/rename TITLE` at once, or a dialog (palette, bare
+`/rename`) prefilled with the current title that explains a bad title inline; `/export` saves it
+as Markdown without overwriting anything."""
 
 from __future__ import annotations
 
@@ -80,3 +81,28 @@ async def test_escape_keeps_the_old_title(isolated_home: Path) -> None:
         await pilot.pause()
         stored = app.services.store.get_conversation(conversation_id)
         assert stored is not None and stored.title == "keep me"
+
+
+async def test_slash_export_saves_markdown_where_the_app_started(
+    isolated_home: Path, tmp_path: Path, monkeypatch: object
+) -> None:
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    (workdir / "b-tree-notes.md").write_text("mine, keep it")
+    monkeypatch.chdir(workdir)  # type: ignore[attr-defined]
+    app = harness_app(isolated_home)
+    assert app.services is not None
+    seed_conversation(app.services, "B-tree notes", [("what is a b-tree?", "A balanced tree.")])
+    async with app.run_test(size=SIZE) as pilot:
+        chat = _chat(app)
+        chat.composer.prompt.insert("/export")
+        await pilot.press("enter")
+        await pilot.pause()
+        exported = workdir / "b-tree-notes-2.md"
+        assert exported.exists()
+        assert (workdir / "b-tree-notes.md").read_text() == "mine, keep it"
+        text = exported.read_text()
+        assert "# B-tree notes" in text and "what is a b-tree?" in text
+        assert "A balanced tree." in text
+        assert any(str(exported) in str(n.message) for n in app._notifications)
+        assert chat.composer.prompt.text == ""
