@@ -16,14 +16,25 @@ KEY = "nvapi-ROUTE-test-key-not-real-00004"
 
 def _answer(action_id: str, category: str, permission_action: str, delay: float = 0.0) -> Reply:
     candidate = {
-        "action_id": action_id, "category": category, "permission_surface": "global_chat",
-        "permission_action": permission_action, "confidence": 0.91, "risk": "low",
-        "target_resource_type": None, "rationale": "scripted",
+        "action_id": action_id,
+        "category": category,
+        "permission_surface": "global_chat",
+        "permission_action": permission_action,
+        "confidence": 0.91,
+        "risk": "low",
+        "target_resource_type": None,
+        "rationale": "scripted",
     }
-    return Reply.completion(json.dumps({
-        "candidates": [candidate], "requires_clarification": False,
-        "clarification_prompt": None,
-    }), delay=delay)
+    return Reply.completion(
+        json.dumps(
+            {
+                "candidates": [candidate],
+                "requires_clarification": False,
+                "clarification_prompt": None,
+            }
+        ),
+        delay=delay,
+    )
 
 
 @pytest.fixture

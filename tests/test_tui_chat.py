@@ -10,7 +10,6 @@ from textual.widgets import Button, Markdown, Static
 
 from amprealize_tui.core.conversations.models import MessageRole, MessageStatus
 from amprealize_tui.tui.app import AmprealizeApp
-from amprealize_tui.tui.screens.chat import ChatScreen
 from amprealize_tui.tui.widgets.badges import BadgeRow, badges_content
 from amprealize_tui.tui.widgets.messages import AssistantMessageView, MessageView, UserMessageView
 from amprealize_tui.tui.widgets.notices import (
@@ -24,16 +23,11 @@ from tests.tui_harness import (
     PINNED_LATENCY,
     ScriptedProvider,
     ScriptedReply,
+    chat,
     harness_app,
 )
 
 SIZE = (120, 40)
-
-
-def chat(app: AmprealizeApp) -> ChatScreen:
-    screen = app.chat
-    assert isinstance(screen, ChatScreen)
-    return screen
 
 
 async def settle(pilot: Pilot[None]) -> None:

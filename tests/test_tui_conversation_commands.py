@@ -11,15 +11,9 @@ from textual.widgets import Input, Static
 from amprealize_tui.core.conversations.store import MAX_TITLE_LENGTH
 from amprealize_tui.tui.screens.chat import ChatScreen
 from amprealize_tui.tui.screens.text_prompt import TextPromptScreen
-from tests.tui_harness import harness_app, seed_conversation
+from tests.tui_harness import chat, harness_app, seed_conversation, submit
 
 SIZE = (110, 34)
-
-
-def _chat(app: object) -> ChatScreen:
-    screen = app.chat  # type: ignore[attr-defined]
-    assert isinstance(screen, ChatScreen)
-    return screen
 
 
 async def test_slash_rename_with_a_title_renames_at_once(isolated_home: Path) -> None:
@@ -27,14 +21,12 @@ async def test_slash_rename_with_a_title_renames_at_once(isolated_home: Path) ->
     assert app.services is not None
     conversation_id = seed_conversation(app.services, "what is a b-tree?", [("q", "a")])
     async with app.run_test(size=SIZE) as pilot:
-        chat = _chat(app)
-        chat.composer.prompt.insert("/rename  Database notes ")
-        await pilot.press("enter")
-        await pilot.pause()
+        screen = chat(app)
+        await submit(pilot, "/rename  Database notes ")
         stored = app.services.store.get_conversation(conversation_id)
         assert stored is not None and stored.title == "Database notes"
-        assert chat.sub_title.endswith("· Database notes")
-        assert chat.composer.prompt.text == ""
+        assert screen.sub_title.endswith("· Database notes")
+        assert screen.composer.prompt.text == ""
         assert app.services.store.count_messages(conversation_id) == 2  # nothing was sent
 
 
@@ -72,10 +64,7 @@ async def test_escape_keeps_the_old_title(isolated_home: Path) -> None:
     assert app.services is not None
     conversation_id = seed_conversation(app.services, "keep me", [("q", "a")])
     async with app.run_test(size=SIZE) as pilot:
-        chat = _chat(app)
-        chat.composer.prompt.insert("/rename")
-        await pilot.press("enter")
-        await pilot.pause()
+        await submit(pilot, "/rename")
         assert isinstance(app.screen, TextPromptScreen)
         await pilot.press("ctrl+u", *"other", "escape")
         await pilot.pause()
@@ -94,10 +83,8 @@ async def test_slash_export_saves_markdown_where_the_app_started(
     assert app.services is not None
     seed_conversation(app.services, "B-tree notes", [("what is a b-tree?", "A balanced tree.")])
     async with app.run_test(size=SIZE) as pilot:
-        chat = _chat(app)
-        chat.composer.prompt.insert("/export")
-        await pilot.press("enter")
-        await pilot.pause()
+        screen = chat(app)
+        await submit(pilot, "/export")
         exported = workdir / "b-tree-notes-2.md"
         assert exported.exists()
         assert (workdir / "b-tree-notes.md").read_text() == "mine, keep it"
@@ -105,4 +92,4 @@ async def test_slash_export_saves_markdown_where_the_app_started(
         assert "# B-tree notes" in text and "what is a b-tree?" in text
         assert "A balanced tree." in text
         assert any(str(exported) in str(n.message) for n in app._notifications)
-        assert chat.composer.prompt.text == ""
+        assert screen.composer.prompt.text == ""

@@ -24,6 +24,7 @@ from tests.settings_helpers import NVIDIA_KEY_2
 from tests.tui_harness import (
     FAKE_NVIDIA_KEY,
     ScriptedProvider,
+    chat,
     harness_app,
     harness_services,
     pinned_latency,
@@ -31,12 +32,6 @@ from tests.tui_harness import (
 
 SIZE = (120, 40)
 EXECUTE = "execute the plan for WI-7"
-
-
-def chat(app: AmprealizeApp) -> ChatScreen:
-    screen = app.chat
-    assert isinstance(screen, ChatScreen)
-    return screen
 
 
 async def settle(pilot: Pilot[None]) -> None:

@@ -9,15 +9,9 @@ from textual.widgets import Input, OptionList, Static
 
 from amprealize_tui.tui.screens.chat import HIT_CONTEXT, PAGE_SIZE, ChatScreen
 from amprealize_tui.tui.screens.search import SearchScreen
-from tests.tui_harness import harness_app, seed_conversation
+from tests.tui_harness import chat, harness_app, seed_conversation, submit
 
 SIZE = (110, 34)
-
-
-def _chat(app: object) -> ChatScreen:
-    screen = app.chat  # type: ignore[attr-defined]
-    assert isinstance(screen, ChatScreen)
-    return screen
 
 
 def _turns(count: int, marker_at: int | None = None) -> list[tuple[str, str]]:
@@ -54,9 +48,9 @@ async def test_ctrl_f_finds_a_message_and_enter_opens_its_conversation_there(
     target = seed_conversation(services, "airships", _turns(PAGE_SIZE + 30, marker_at=3))
     seed_conversation(services, "other", _turns(3))  # newest: opens first
     async with app.run_test(size=SIZE) as pilot:
-        chat = _chat(app)
-        assert chat.conversation is not None and chat.conversation.title == "other"
-        chat.composer.prompt.insert("half-typed draft")
+        screen = chat(app)
+        assert screen.conversation is not None and screen.conversation.title == "other"
+        screen.composer.prompt.insert("half-typed draft")
         await pilot.press("ctrl+f")
         await pilot.pause()
         assert isinstance(app.screen, SearchScreen)
@@ -69,13 +63,13 @@ async def test_ctrl_f_finds_a_message_and_enter_opens_its_conversation_there(
         await pilot.pause()
         await pilot.pause(0.05)
         assert isinstance(app.screen, ChatScreen)
-        assert chat.conversation is not None and chat.conversation.id == target
-        view = chat.pane.view(hit.id)
+        assert screen.conversation is not None and screen.conversation.id == target
+        view = screen.pane.view(hit.id)
         assert view is not None, "the hit (70 messages back) is mounted"
         assert app.focused is view
-        pane = chat.pane.region
+        pane = screen.pane.region
         assert pane.y <= view.region.y < pane.bottom, (pane, view.region)  # scrolled into view
-        assert chat.composer.prompt.text == "half-typed draft"  # nothing the user typed is lost
+        assert screen.composer.prompt.text == "half-typed draft"  # nothing the user typed is lost
 
 
 async def test_no_match_says_so_and_escape_changes_nothing(isolated_home: Path) -> None:
@@ -83,15 +77,15 @@ async def test_no_match_says_so_and_escape_changes_nothing(isolated_home: Path) 
     assert app.services is not None
     seed_conversation(app.services, "only", _turns(4))
     async with app.run_test(size=SIZE) as pilot:
-        chat = _chat(app)
-        before = chat.conversation
+        screen = chat(app)
+        before = screen.conversation
         await pilot.press("ctrl+f")
         await pilot.press(*"quux")
         assert await _results(pilot) == []
         assert "No message contains 'quux'" in _status(app)
         await pilot.press("escape")
         await pilot.pause()
-        assert app.screen is chat and chat.conversation == before
+        assert app.screen is screen and screen.conversation == before
 
 
 async def test_slash_search_in_the_composer_opens_search_with_the_words(
@@ -101,16 +95,14 @@ async def test_slash_search_in_the_composer_opens_search_with_the_words(
     assert app.services is not None
     seed_conversation(app.services, "one", _turns(5))
     async with app.run_test(size=SIZE) as pilot:
-        chat = _chat(app)
-        chat.composer.prompt.insert("/search answer 2")
-        await pilot.press("enter")
-        await pilot.pause()
+        screen = chat(app)
+        await submit(pilot, "/search answer 2")
         assert isinstance(app.screen, SearchScreen)
         assert app.screen.query_one("#search-input", Input).value == "answer 2"
         found = await _results(pilot)
         assert len(found) == 1
-        assert chat.composer.prompt.text == ""  # a command, not a message: nothing was sent
-        assert app.services.store.count_messages(chat.conversation.id) == 10  # type: ignore[union-attr]
+        assert screen.composer.prompt.text == ""  # a command, not a message: nothing was sent
+        assert app.services.store.count_messages(screen.conversation.id) == 10  # type: ignore[union-attr]
 
 
 async def test_a_deep_hit_opens_a_window_that_pages_both_ways_and_sending_goes_newest(
@@ -123,13 +115,13 @@ async def test_a_deep_hit_opens_a_window_that_pages_both_ways_and_sending_goes_n
     assert services is not None
     conversation_id = seed_conversation(services, "deep", _turns(600, marker_at=100))
     async with app.run_test(size=SIZE) as pilot:
-        chat = _chat(app)
+        screen = chat(app)
         await pilot.press("ctrl+f", *"zeppelins")
         (hit_id,) = await _results(pilot)
         await pilot.press("enter")
         await pilot.pause()
         await pilot.pause(0.05)
-        pane = chat.pane
+        pane = screen.pane
         ids = [v.message.id for v in pane.views]
         assert len(ids) == PAGE_SIZE and ids.index(hit_id) == HIT_CONTEXT
         assert pane.has_older and pane.has_newer and not pane.is_anchored
@@ -144,8 +136,8 @@ async def test_a_deep_hit_opens_a_window_that_pages_both_ways_and_sending_goes_n
         )
         assert [v.message.id for v in pane.views[1:]] == [m.id for m in reversed(expected)]
 
-        chat.composer.focus_prompt()
-        chat.composer.prompt.insert("a new question")
+        screen.composer.focus_prompt()
+        screen.composer.prompt.insert("a new question")
         await pilot.press("enter")
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -171,7 +163,7 @@ async def test_arrows_move_the_highlight_while_typing_keeps_going(isolated_home:
         await pilot.press("enter")
         await pilot.pause()
         await pilot.pause(0.05)
-        chat = _chat(app)
-        assert chat.conversation is not None and chat.conversation.title == "A"
-        assert app.focused is chat.pane.view(ids[2])
-        assert chat.pane.view(ids[2]).message.content == "marker two"  # type: ignore[union-attr]
+        screen = chat(app)
+        assert screen.conversation is not None and screen.conversation.title == "A"
+        assert app.focused is screen.pane.view(ids[2])
+        assert screen.pane.view(ids[2]).message.content == "marker two"  # type: ignore[union-attr]

@@ -23,12 +23,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from textual.pilot import Pilot
 
 from amprealize_tui.core.config import Settings, load_settings
 from amprealize_tui.core.conversations.models import MessageRole, MessageStatus
 from amprealize_tui.core.services import Services, build_services
 from amprealize_tui.tui.app import AmprealizeApp
 from amprealize_tui.tui.factory import build_app
+from amprealize_tui.tui.screens.chat import ChatScreen
 from tests.vault_helpers import MemoryKeyring
 
 FIXED_NOW = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
@@ -208,3 +210,19 @@ def seed_conversation(services: Services, title: str, turns: Iterable[tuple[str,
             parent_id=user.id,
         )
     return conversation.id
+
+
+def chat(app: AmprealizeApp) -> ChatScreen:
+    """The app's chat screen (wherever it is in the screen stack)."""
+    screen = app.chat
+    assert isinstance(screen, ChatScreen)
+    return screen
+
+
+async def submit(pilot: Pilot[None], text: str) -> None:
+    """Type `text` into the composer and press enter, as a user sends a message or command."""
+    app = pilot.app
+    assert isinstance(app, AmprealizeApp)
+    chat(app).composer.prompt.insert(text)
+    await pilot.press("enter")
+    await pilot.pause()
