@@ -522,24 +522,27 @@ class ChatScreen(Screen[None]):
             return
         await self.submit(event.text)
 
+    def _run_command(self, text: str) -> bool:
+        """Run a composer command (`/settings`, `/search words`, `/rename title`, `/export`);
+        False when `text` is a message to send. Commands are never sent to the model."""
+        command, _, words = text.strip().partition(" ")
+        words = words.strip()
+        if command == SETTINGS_COMMAND:
+            self.run_worker(self.app.run_action("open_settings"), name="settings")
+        elif command == SEARCH_COMMAND:
+            self.app.run_worker(self.search(words), name="search")
+        elif command == RENAME_COMMAND:
+            self.app.run_worker(self.rename_current(words or None), name="rename")
+        elif command == EXPORT_COMMAND:
+            self.export_current()
+        else:
+            return False
+        self.composer.take_text()
+        return True
+
     async def submit(self, text: str) -> None:
         """Send `text` from the prompt (it leaves the prompt once the store has it)."""
-        if text.strip() == SETTINGS_COMMAND:
-            self.composer.take_text()
-            await self.app.run_action("open_settings")
-            return
-        command, _, words = text.strip().partition(" ")
-        if command == SEARCH_COMMAND:
-            self.composer.take_text()
-            self.app.run_worker(self.search(words.strip()), name="search")
-            return
-        if command == EXPORT_COMMAND and not words.strip():
-            self.composer.take_text()
-            self.export_current()
-            return
-        if command == RENAME_COMMAND:
-            self.composer.take_text()
-            self.app.run_worker(self.rename_current(words.strip() or None), name="rename")
+        if self._run_command(text):
             return
         if self.replying:
             self.notify("A reply is still in progress; press Escape to stop it.")
