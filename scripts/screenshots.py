@@ -119,6 +119,18 @@ async def _audit(pilot: Pilot[None]) -> None:
     await _settle(pilot)
 
 
+async def _search(pilot: Pilot[None]) -> None:
+    await _send(pilot, "what is a b-tree?")
+    await pilot.press("ctrl+n")
+    await _settle(pilot)
+    await _send(pilot, "compare a B-tree with an LSM tree for writes")
+    await pilot.press("ctrl+f", *"b-tree")
+    for worker in list(pilot.app.workers):  # not _settle: the search dialog waits for the user
+        if worker.group == "search":
+            await worker.wait()
+    await pilot.pause()
+
+
 SHOTS: tuple[Shot, ...] = (
     Shot("chat-badges", "Replies with their route badges: action, risk, mode, model, key", _badges),
     Shot("chat-approval", "A high-risk action waits for approval before any model call", _approval),
@@ -134,6 +146,7 @@ SHOTS: tuple[Shot, ...] = (
         _fallback,
         routes=("this is not JSON",),
     ),
+    Shot("search", "Search every conversation (ctrl+f); enter opens the chat there", _search),
     Shot("settings-keys", "LLM API Keys: active, disabled and locked keys, masked", _settings),
     Shot("settings-add-key", "Adding a project-scoped key; the key input is hidden", _add_key),
     Shot("audit", "The audit log of that chat, with the hash chain verified", _audit),
