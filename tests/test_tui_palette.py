@@ -57,6 +57,9 @@ class _ActionsApp(App[None]):
     def action_export_conversation(self) -> None:
         self.calls.append("export_conversation")
 
+    def action_toggle_prefer_user_key(self) -> None:
+        self.calls.append("toggle_prefer_user_key")
+
     def action_set_route_mode(self, mode: str) -> None:
         self.calls.append(f"set_route_mode:{mode}")
 

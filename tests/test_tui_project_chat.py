@@ -20,7 +20,7 @@ from amprealize_tui.tui.screens.project_chat import ProjectChatScreen, project_i
 from amprealize_tui.tui.widgets.conversation_list import list_label
 from amprealize_tui.tui.widgets.messages import AssistantMessageView
 from amprealize_tui.tui.widgets.notices import ApprovalCard, DenialNotice
-from tests.settings_helpers import NVIDIA_KEY_2
+from tests.settings_helpers import NVIDIA_KEY, NVIDIA_KEY_2
 from tests.tui_harness import (
     FAKE_NVIDIA_KEY,
     ScriptedProvider,
@@ -261,3 +261,33 @@ def _closed(services: Services) -> bool:
     except sqlite3.ProgrammingError:
         return True
     return False
+
+
+async def test_the_palette_switches_which_key_pays_and_the_picker_and_request_follow(
+    isolated_home: Path,
+) -> None:
+    """A project chat with both a project key and your own: the project's pays by default;
+    "mine first" makes your key pay, shown in the picker and sent in the Authorization header."""
+    provider = ScriptedProvider()
+    app = harness_app(isolated_home, provider, with_key=False)
+    services = app.services
+    assert services is not None
+    services.vault.save("nvidia", NVIDIA_KEY, scope="user")
+    services.vault.save("nvidia", NVIDIA_KEY_2, scope="project", scope_id="atlas")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_project_chat(pilot, "atlas")
+        picker = chat(app).composer.model_picker
+        label = picker.query_one("SelectCurrent #label", Static)
+        assert "BYOK project" in str(label.render())
+        await pilot.press("ctrl+p", *"which key pays")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert chat(app).prefer_user_key
+        assert "BYOK user" in str(label.render())
+        chat(app).composer.prompt.insert("what is a b-tree?")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert provider.authorizations == [f"Bearer {NVIDIA_KEY}"]
+        reply = chat(app).pane.views[-1]
+        assert reply.message.metadata["credential_scope"] == "user"

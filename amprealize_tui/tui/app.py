@@ -255,6 +255,10 @@ class AmprealizeApp(App[None]):
         if (chat := self._chat_on_top()) is not None:
             chat.pick_model()
 
+    def action_toggle_prefer_user_key(self) -> None:
+        if (chat := self.live_chat) is not None:
+            chat.toggle_prefer_user_key()
+
     def action_toggle_sidebar(self) -> None:
         if (chat := self._chat_on_top(live=False)) is not None:
             chat.toggle_sidebar()

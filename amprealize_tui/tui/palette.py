@@ -50,6 +50,11 @@ def commands() -> tuple[PaletteCommand, ...]:
             for mode in RouteMode
         ),
         PaletteCommand("Pick model", "Choose the model that answers", "pick_model"),
+        PaletteCommand(
+            "Which key pays: mine first / project's first",
+            "Use your own key before a project's or org's key, or the other way round",
+            "toggle_prefer_user_key",
+        ),
         PaletteCommand("Toggle conversation list", "Show or hide the sidebar", "toggle_sidebar"),
         PaletteCommand("Copy last reply", "Copy the last assistant reply", "copy_last_reply"),
     )

@@ -83,6 +83,8 @@ class ChatScreen(Screen[None]):
         self._reply_card_id: str | None = None
         self._unsubscribe_vault: Any = None
         self._wait_note: ModelWaitNote | None = None
+        self.prefer_user_key = False
+        """Pay with the user's own key before a project's or org's (palette toggle)."""
 
     class Attached(TextualMessage):
         """The services are attached and the first conversation is shown: the chat is live."""
@@ -184,7 +186,20 @@ class ChatScreen(Screen[None]):
         from amprealize_tui.tui.widgets.model_choices import picker_state
 
         project_id = self.conversation.project_id if self.conversation else None
-        self.composer.show_models(picker_state(self.services.availability(project_id=project_id)))
+        availability = self.services.availability(
+            project_id=project_id, prefer_user=self.prefer_user_key
+        )
+        self.composer.show_models(picker_state(availability))
+
+    def toggle_prefer_user_key(self) -> None:
+        """Switch between paying with your own key first and the project's or org's first; the
+        picker's label shows which key pays."""
+        self.prefer_user_key = not self.prefer_user_key
+        self.refresh_models()
+        if self.prefer_user_key:
+            self.notify("Replies now use your own key first, then the project's or org's.")
+        else:
+            self.notify("Replies now use the project's or org's key first, then your own.")
 
     def _on_vault_change(self, _change: object) -> None:
         try:
@@ -556,7 +571,11 @@ class ChatScreen(Screen[None]):
         assert self.conversation is not None
         self._start(
             self.services.replies.send(
-                self.conversation.id, text, model_id=model_id, mode=self.composer.route_mode
+                self.conversation.id,
+                text,
+                model_id=model_id,
+                mode=self.composer.route_mode,
+                credential_scope="user" if self.prefer_user_key else None,
             ),
             "send",
         )

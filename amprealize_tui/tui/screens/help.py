@@ -17,9 +17,10 @@ from textual.widgets import DataTable, Static
 
 HELP_INTRO = (
     "Ctrl+P opens the command palette (new conversation, new project chat, search, rename, "
-    "export, settings, audit log, route mode, model, conversation list, copy last reply). In "
-    "the composer, /settings opens the keys, /search WORDS searches every chat, /rename TITLE "
-    "renames this one and /export saves it as Markdown. Keys on the screen below:"
+    "export, settings, audit log, route mode, model, which key pays, conversation list, copy "
+    "last reply). In the composer, /settings opens the keys, /search WORDS searches every "
+    "chat, /rename TITLE renames this one and /export saves it as Markdown. Keys on the screen "
+    "below:"
 )
 
 
