@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Button, Markdown, Static
 
@@ -25,6 +26,7 @@ from tests.tui_harness import (
     ScriptedReply,
     chat,
     harness_app,
+    seed_conversation,
 )
 
 SIZE = (120, 40)
@@ -407,3 +409,28 @@ async def test_reasoning_streamed_as_text_is_cleared_when_the_answer_restarts(
         assert reply.query_one(Markdown).source == "The answer."  # the reasoning is gone
         await pilot.press("escape")
         await settle(pilot)
+
+
+async def test_keys_that_reach_the_screen_instead_of_the_prompt_are_typed_into_it(
+    isolated_home: Path,
+) -> None:
+    """At start-up, keys arrive before the prompt has focus and are queued for the screen; by
+    the time the screen handles them the prompt is focused. They must land in the prompt, in
+    order, and so must keys typed while nothing has focus."""
+    app = harness_app(isolated_home)
+    assert app.services is not None
+    seed_conversation(app.services, "one turn", [("question", "answer")])
+    async with app.run_test(size=SIZE) as pilot:
+        screen = chat(app)
+        prompt = screen.composer.prompt
+        for character in "early":  # queued for the screen, as during start-up
+            screen.post_message(events.Key(character, character))
+        await pilot.pause()
+        assert prompt.text == "early"
+        screen.set_focus(None)
+        await pilot.press("space", *"bird")
+        assert prompt.text == "early bird" and app.focused is prompt
+        await pilot.press("ctrl+up")  # a selected message keeps its own keys
+        await pilot.press("e", "x")
+        assert prompt.text == "early bird"
+        assert app.focused is screen.pane.views[-1]

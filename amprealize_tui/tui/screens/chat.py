@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -622,6 +623,16 @@ class ChatScreen(Screen[None]):
             self.composer.show_status(hint, warning=bool(hint))
         if self.focused not in views:
             self.composer.focus_prompt()
+
+    def on_key(self, event: events.Key) -> None:
+        """A character that reached the screen instead of the prompt goes into the prompt:
+        keys typed as the app starts (queued before the prompt took focus) and keys typed while
+        nothing has focus are not lost. (A focused prompt consumes the keys it types.)"""
+        prompt = self.composer.prompt
+        if event.is_printable and event.character and self.focused in (None, prompt):
+            prompt.focus()
+            prompt.insert(event.character)
+            event.stop()
 
     def action_focus_prompt(self) -> None:
         self.composer.focus_prompt()
