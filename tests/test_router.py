@@ -225,6 +225,11 @@ def test_generalising_rules(message: str, expected: str) -> None:
         ("here's the log file, add it to the chat", "attachment.add"),
         ("I found a crash in the parser. the bug is nasty, track it", "work_item.manage"),
         ("add it to the chat", "chat.read_synthesis"),
+        # "how we'd ..." after a plan-ish verb is a course of action; "how X works" is not
+        ("map out how we'd move to postgres 17", "execution.plan"),
+        ("lay out how to migrate the users table", "execution.plan"),
+        ("outline how the cache works", "chat.read_synthesis"),
+        ("explain how we'd deploy", "chat.read_synthesis"),
         # whose access: an agent's is agent configuration
         ("give the support agent access to the docs", "agent.manage"),
         ("give the design team access to this project", "project.invite_share"),

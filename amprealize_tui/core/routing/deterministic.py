@@ -30,6 +30,7 @@ from amprealize_tui.core.routing.lexicon import (
     CLAUSE_BREAKS,
     CLAUSE_SPLIT,
     COORDINATORS,
+    COURSE_SUBJECTS,
     DO_QUESTION_SUBJECTS,
     INSTRUMENT_PREPOSITIONS,
     INTENT_OBJECTS,
@@ -91,6 +92,7 @@ class _Object:
     modifiers: tuple[Domain, ...] = ()  # domain nouns in the direct object before its head
     result: Domain | None = None  # what the object becomes: "track it as a bug", "into steps"
     instrument: Domain | None = None  # what does it: "with / using / via the weather tool"
+    how_we: bool = False  # "how we'd move to X", "how to migrate": a course of action
 
 
 def _resolve(verb_class: VerbClass, obj: _Object) -> tuple[str, float] | None:
@@ -132,7 +134,9 @@ def _resolve(verb_class: VerbClass, obj: _Object) -> tuple[str, float] | None:
     if verb_class is VerbClass.PLAN:
         return PLAN, 0.92
     if verb_class is VerbClass.PLAN_WEAK:
-        return (PLAN, 0.93) if direct is Domain.PLAN else None
+        if direct is Domain.PLAN:
+            return PLAN, 0.93
+        return (PLAN, 0.88) if obj.how_we else None  # "sketch how we should roll it out"
     if verb_class is VerbClass.SHARE:
         if direct in (Domain.PROJECT, Domain.MEMBER, Domain.TEAM):
             return INVITE, 0.93
@@ -226,7 +230,10 @@ def _object(region: list[str], antecedent: Domain | None = None) -> _Object:
     direct = nouns[-1] if nouns else None
     if direct is Domain.REFERENCE and antecedent is not None:
         direct = antecedent  # "here's the log file, add it to the chat"
-    return _Object(direct, tuple(prepositional), shared_with, tuple(nouns[:-1]), result, instrument)
+    how_we = len(region) > 1 and region[0] == "how" and region[1] in COURSE_SUBJECTS
+    return _Object(
+        direct, tuple(prepositional), shared_with, tuple(nouns[:-1]), result, instrument, how_we
+    )
 
 
 def _skip_lead_ins(tokens: list[str], index: int) -> tuple[int, bool]:

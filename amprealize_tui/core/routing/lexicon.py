@@ -173,6 +173,9 @@ NP_BREAKS = _words(
 # object becomes. "with / using / via the weather tool": the noun names what does the work.
 RESULT_PREPOSITIONS = _words("as into")
 INSTRUMENT_PREPOSITIONS = _words("with using via through")
+# "sketch how we'd migrate", "lay out how to ship it": after "how", these make it a course of
+# action to plan, not a mechanism to explain ("outline how the cache works").
+COURSE_SUBJECTS = _words("we we'd we'll i i'd i'll to you'd you'll they'd should would could")
 # Words after the object that do not change it ("run it now").
 TRAILING = _words("now again please asap immediately today tonight already yet too anyway first")
 # A verb right after one of these starts another frame ("create a task and assign it").
