@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from amprealize_tui.cli import main
+from amprealize_tui.commands.ask import RESTART_NOTE
 from amprealize_tui.core.audit.checkpoint import MetaCheckpoint
 from amprealize_tui.core.audit.log import AuditLog
 from amprealize_tui.core.conversations.models import MessageRole, MessageStatus
@@ -142,3 +143,14 @@ def test_sigkill_mid_stream_leaves_a_store_and_log_that_open_and_verify(
         report = AuditLog(isolated_home / "audit.jsonl", checkpoint=MetaCheckpoint(store)).verify()
     assert report.ok, report.problem
     assert report.count == 2
+
+
+def test_reasoning_streamed_as_text_is_marked_when_the_answer_restarts(
+    nim: LoopbackServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    nim.enqueue(Reply.stream(["let me ", "think", "</think>", "B-trees balance."]))
+    assert main(["ask", "what is a b-tree?"]) == 0
+    out = capsys.readouterr().out
+    reasoning, note, answer = out.partition(RESTART_NOTE)
+    assert note and "let me think" in reasoning
+    assert answer.lstrip().startswith("B-trees balance.")

@@ -111,6 +111,9 @@ def _next_step(
     return None
 
 
+RESTART_NOTE = "[the text above was the model's reasoning, not its answer; the answer follows]"
+
+
 class _Printer:
     """Renders reply events as plain text: a route line, notices, the streamed reply."""
 
@@ -126,6 +129,7 @@ class _Printer:
             MessageAdded,
             MessageUpdated,
             ReplyDelta,
+            ReplyRestarted,
             RouteDecided,
         )
         from amprealize_tui.core.conversations.sanitize import sanitize_terminal_text
@@ -136,6 +140,8 @@ class _Printer:
             elif isinstance(event, ReplyDelta):
                 self._out.write(sanitize_terminal_text(event.text))
                 self._out.flush()
+            elif isinstance(event, ReplyRestarted):  # what streamed was reasoning after all
+                self._line(f"\n{RESTART_NOTE}")
             elif isinstance(event, InputRejected):
                 self._error(event.error)
             elif isinstance(event, MessageAdded | MessageUpdated):
