@@ -434,3 +434,18 @@ async def test_keys_that_reach_the_screen_instead_of_the_prompt_are_typed_into_i
         await pilot.press("e", "x")
         assert prompt.text == "early bird"
         assert app.focused is screen.pane.views[-1]
+        screen.post_message(events.Key("enter", None))  # not while a message is selected
+        await pilot.pause()
+        assert prompt.text == "early bird"
+        screen.composer.focus_prompt()
+        screen.post_message(events.Key("enter", None))  # enter typed ahead sends the text
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert prompt.text == ""
+        assert screen.pane.views[-2].message.content == "early bird"
+        # Typed before the terminal went raw, enter arrives as a line feed (ctrl+j).
+        for key, character in [("o", "o"), ("k", "k"), ("ctrl+j", None)]:
+            screen.post_message(events.Key(key, character))
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.pane.views[-2].message.content == "ok"

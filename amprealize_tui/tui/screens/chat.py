@@ -625,13 +625,21 @@ class ChatScreen(Screen[None]):
             self.composer.focus_prompt()
 
     def on_key(self, event: events.Key) -> None:
-        """A character that reached the screen instead of the prompt goes into the prompt:
-        keys typed as the app starts (queued before the prompt took focus) and keys typed while
-        nothing has focus are not lost. (A focused prompt consumes the keys it types.)"""
+        """A character (or enter) that reached the screen instead of the prompt goes to the
+        prompt: keys typed as the app starts (queued before the prompt took focus) and keys typed
+        while nothing has focus are not lost. (A focused prompt consumes the keys it handles.)"""
         prompt = self.composer.prompt
-        if event.is_printable and event.character and self.focused in (None, prompt):
+        if self.focused not in (None, prompt):
+            return
+        if event.is_printable and event.character:
             prompt.focus()
             prompt.insert(event.character)
+            event.stop()
+        elif event.key in ("enter", "ctrl+j"):
+            # Enter typed ahead sends. Typed before the app switched the terminal to raw mode,
+            # Enter arrives as a line feed, which reads as ctrl+j.
+            prompt.focus()
+            prompt.action_submit()
             event.stop()
 
     def action_focus_prompt(self) -> None:
