@@ -449,3 +449,16 @@ async def test_keys_that_reach_the_screen_instead_of_the_prompt_are_typed_into_i
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert screen.pane.views[-2].message.content == "ok"
+
+
+async def test_a_fast_burst_keeps_newlines_in_order(isolated_home: Path) -> None:
+    """Keys arriving together (a fast typist, a paste without bracketed paste) keep their order:
+    the newline is typed where it was pressed, not after the characters behind it."""
+    app = harness_app(isolated_home)
+    async with app.run_test(size=SIZE) as pilot:
+        prompt = chat(app).composer.prompt
+        for key, character in [("a", "a"), ("ctrl+j", None), ("b", "b"), ("c", "c")]:
+            app.post_message(events.Key(key, character))
+        await pilot.pause()
+        await pilot.pause()
+        assert prompt.text == "a\nbc"

@@ -627,10 +627,11 @@ class ChatScreen(Screen[None]):
     def on_key(self, event: events.Key) -> None:
         """A character (or enter) that reached the screen instead of the prompt goes to the
         prompt: keys typed as the app starts (queued before the prompt took focus) and keys typed
-        while nothing has focus are not lost. (A focused prompt consumes the keys it handles.)"""
+        while nothing has focus are not lost."""
         prompt = self.composer.prompt
         if self.focused not in (None, prompt):
-            return
+            return  # a key for a selected message or the conversation list
+        # (Keys the prompt handles never get here: it stops them.)
         if event.is_printable and event.character:
             prompt.focus()
             prompt.insert(event.character)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from amprealize_tui.core.routing.contract import RouteMode
     from amprealize_tui.tui.widgets.model_choices import PickerState
 
+NEWLINE_KEYS = ("ctrl+j", "shift+enter")
 PROMPT_PLACEHOLDER = "Ask anything · enter sends · ctrl+j new line"
 
 
@@ -32,7 +33,7 @@ class PromptArea(TextArea):
         # Not in the footer: the prompt's placeholder says them, and the footer's room goes to
         # keys nothing else on screen mentions.
         Binding("enter", "submit", "Send", show=False, id="composer.send"),
-        Binding("ctrl+j,shift+enter", "newline", "Newline", show=False, id="composer.newline"),
+        Binding(",".join(NEWLINE_KEYS), "newline", "Newline", show=False, id="composer.newline"),
     ]
 
     class Submitted(TextualMessage):
@@ -41,11 +42,16 @@ class PromptArea(TextArea):
             self.text = text
 
     async def _on_key(self, event: events.Key) -> None:
-        # TextArea inserts a newline on enter before bindings are consulted: intercept it here.
-        if event.key == "enter":
+        # Handled here, not only by the bindings: TextArea inserts a newline on enter before
+        # bindings are consulted, and a binding runs after the key has bubbled up, so a newline
+        # typed in a fast burst could land after the characters typed behind it.
+        if event.key in ("enter", *NEWLINE_KEYS):
             event.stop()
             event.prevent_default()
-            self.action_submit()
+            if event.key == "enter":
+                self.action_submit()
+            else:
+                self.action_newline()
             return
         await super()._on_key(event)
 
