@@ -312,6 +312,9 @@ async def test_copy_last_reply_and_selected_message(isolated_home: Path) -> None
         assert app.clipboard == "Echo: first question"
         await pilot.press("ctrl+up", "up", "c")
         assert app.clipboard == "first question"
+        # The app cannot know whether the terminal honoured OSC 52, so it does not claim so.
+        notes = [str(n.message) for n in app._notifications]
+        assert any("OSC 52" in note and "set-clipboard" in note for note in notes)
 
 
 async def test_switch_new_and_delete_conversations(isolated_home: Path) -> None:

@@ -105,7 +105,12 @@ class MessageView(Vertical, can_focus=True):
 
     def action_copy(self) -> None:
         self.app.copy_to_clipboard(self.copy_text())
-        self.notify("Message copied to the clipboard.", timeout=2)
+        # OSC 52 asks the terminal to set the clipboard; whether it did, the app cannot know.
+        self.notify(
+            "Sent to your terminal's clipboard (OSC 52). If pasting gives something else, "
+            "your terminal or tmux does not allow it (tmux: set -g set-clipboard on).",
+            timeout=4,
+        )
 
     async def action_step(self, offset: int) -> None:
         """Move the selection to the previous/next message; past the last one, to the composer."""
