@@ -19,8 +19,7 @@ from amprealize_tui.core.conversations.store import ConversationStore
 from amprealize_tui.core.routing.contract import ConversationScope
 
 REPLY_META = {
-    "chat_route_mode": "deterministic",
-    "chat_route_requested_mode": "hybrid",
+    "chat_route": {"route_mode": "deterministic", "requested_mode": "hybrid"},
     "chat_route_fallback_reason": "llm_invalid_json",
     "chat_route_policy_context": {
         "chat_action": "chat.read_synthesis",
@@ -53,7 +52,7 @@ def test_route_line_says_how_a_reply_was_routed_and_who_paid() -> None:
     line = route_line(REPLY_META, lambda model_id: "DeepSeek V4 Flash")
     assert line == (
         "chat.read_synthesis · low risk · decision allow · deterministic (hybrid) · "
-        "fallback llm_invalid_json · DeepSeek V4 Flash · BYOK user key"
+        "fallback llm_invalid_json · DeepSeek V4 Flash · BYOK user"
     )
     assert route_line({}, str) == ""
 

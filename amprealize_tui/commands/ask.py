@@ -182,11 +182,11 @@ class _Printer:
             self._error(message.content)
 
     def _model_line(self, metadata: dict[str, Any]) -> str:
+        from amprealize_tui.core.conversations.labels import credential_label
+
         model = self._services.catalog.get(metadata.get("llm_model_id", ""))
         name = model.display_name if model else metadata.get("llm_model_id")
-        scope = metadata.get("credential_scope")
-        paid = f"BYOK {scope} key" if metadata.get("is_byok") else f"{scope} key"
-        return f"{name} · {paid}"
+        return f"{name} · {credential_label(metadata)}"
 
     def _line(self, text: str) -> None:
         print(text, file=self._out, flush=True)

@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from amprealize_tui.core.conversations.labels import credential_label, route_source
 from amprealize_tui.core.conversations.models import (
     Conversation,
     Message,
@@ -49,14 +50,13 @@ def route_line(metadata: dict[str, Any], model_name: Callable[[str], str]) -> st
     if not action:
         return ""
     parts = [action, f"{policy.get('action_risk')} risk", f"decision {policy.get('decision')}"]
-    mode, requested = metadata.get("chat_route_mode"), metadata.get("chat_route_requested_mode")
-    parts.append(f"{mode} ({requested})" if requested and requested != mode else str(mode))
+    route = metadata.get("chat_route")
+    if source := route_source(route if isinstance(route, dict) else {}):
+        parts.append(source)
     if fallback := metadata.get("chat_route_fallback_reason"):
         parts.append(f"fallback {fallback}")
     if model_id := metadata.get("llm_model_id"):
-        scope = metadata.get("credential_scope")
-        paid = f"BYOK {scope}" if metadata.get("is_byok") else str(scope)
-        parts.append(f"{model_name(model_id)} · {paid} key")
+        parts.append(f"{model_name(model_id)} · {credential_label(metadata)}")
     return " · ".join(parts)
 
 

@@ -52,12 +52,9 @@ MAX_JSON_BYTES = 256 * 1024  # a routing answer
 MAX_ERROR_BYTES = 64 * 1024  # an error body we read to quote its detail
 MAX_DETAIL_CHARS = 300
 VERIFY_READ_TIMEOUT = 60.0
-# Untagged opening text held back while streaming a thinking model, in case a lone </think>
-# follows (reasoning.py): long enough for a short preamble, short enough that a plain answer
-# shows within a second or two. Models that do not think, or that send reasoning in its own
-# field, are never held. Streamed chunks and `result` always agree.
 # Untagged opening text of a thinking model streams at once; a lone </think> within this many
-# characters turns it into reasoning (the answer restarts). Longer is an answer for certain.
+# characters turns it into reasoning and the answer restarts (reasoning.py). Longer is an answer
+# for certain. Streamed chunks and `result` always agree.
 REASONING_PROVISIONAL_CHARS = 4000
 DEFAULT_POLL_URL = "{base_url}/status/{request_id}"
 

@@ -16,6 +16,7 @@ from textual.content import Content
 from textual.geometry import Size
 from textual.widget import Widget
 
+from amprealize_tui.core.conversations.labels import credential_label, route_source
 from amprealize_tui.core.conversations.models import Message, MessageStatus
 
 LatencyFormatter = Callable[[float], str]
@@ -63,25 +64,6 @@ def primary_candidate(route: Mapping[str, Any]) -> Mapping[str, Any]:
     if isinstance(candidates, list | tuple) and candidates and isinstance(candidates[0], Mapping):
         return candidates[0]
     return {}
-
-
-def route_source(route: Mapping[str, Any]) -> str | None:
-    """'deterministic', or 'deterministic (hybrid)' when another mode was asked for."""
-    produced, requested = route.get("route_mode"), route.get("requested_mode")
-    if not produced:
-        return None
-    return produced if not requested or requested == produced else f"{produced} ({requested})"
-
-
-def credential_label(metadata: Mapping[str, Any]) -> str | None:
-    scope = metadata.get("credential_scope")
-    if not scope:
-        return None
-    if scope == "platform":
-        return "platform key"
-    if scope == "none":
-        return "no key (local)"
-    return f"BYOK {scope}"
 
 
 def _approval_badge(message: Message, route: Mapping[str, Any]) -> Badge | None:

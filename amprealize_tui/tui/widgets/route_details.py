@@ -7,7 +7,8 @@ from typing import Any
 
 from textual.content import Content
 
-from amprealize_tui.tui.widgets.badges import LatencyFormatter, format_latency, route_source
+from amprealize_tui.core.conversations.labels import route_source
+from amprealize_tui.tui.widgets.badges import LatencyFormatter, format_latency
 
 
 def _candidate_lines(index: int, candidate: Mapping[str, Any]) -> list[tuple[str, str] | str]:
